@@ -1,0 +1,35 @@
+# dbx_oauth - PGXS build
+EXTENSION = dbx_oauth
+MODULE_big = dbx_oauth
+OBJS = \
+	src/dbx_oauth.o \
+	src/settings.o \
+	src/errors.o \
+	src/keyring.o \
+	src/crypto.o \
+	src/validate.o \
+	src/json_input.o \
+	src/json_output.o \
+	src/config_body.o \
+	src/storage.o \
+	src/api_configs.o \
+	src/api_credentials.o
+DATA = sql/dbx_oauth--1.0.sql
+PGFILEDESC = "dbx_oauth - Databricks OAuth M2M credentials in PostgreSQL"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+# pg_regress tests: sql/<name>.sql against expected/<name>.out
+REGRESS = setup configs credentials keys check privileges errors
+# isolation specs: test/specs/<name>.spec against test/expected/<name>.out
+ISOLATION = concurrent_store
+ISOLATION_OPTS = --inputdir=test
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# "make print-REGRESS" prints a variable, for the test scripts
+print-%:
+	@echo '$($*)'

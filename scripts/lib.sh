@@ -1,0 +1,109 @@
+# Shared shell functions of the dbx_oauth scripts: dependencies, build, and
+# throwaway PostgreSQL clusters on a private Unix socket.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=15
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+
+# Debian packages the project needs to build, run and test.
+PACKAGES=(
+	"postgresql-$PG_MAJOR" postgresql-contrib "postgresql-server-dev-$PG_MAJOR"
+	build-essential python3
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root (directly when we are root, else through sudo).
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The operating-system user that owns throwaway clusters: initdb refuses root.
+server_user() {
+	if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi
+}
+
+# Run a command as the server user, keeping the environment.
+as_server_user() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Install the Debian packages that are missing.
+ensure_packages() {
+	local missing=() pkg
+	for pkg in "${PACKAGES[@]}" "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# Build the extension (warnings are errors) and install it into PostgreSQL.
+build_and_install() {
+	log "building and installing dbx_oauth"
+	make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+	as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+# A new work directory owned by the server user.
+make_workdir() {
+	local dir
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/dbx_oauth.XXXXXX")
+	chmod 755 "$dir"
+	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
+	echo "$dir"
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Write a key file with one random key of version 1 (mode 600, server user's).
+write_key_file() {
+	local file=$1
+	(umask 077 && printf '# dbx_oauth keys: <version>:<64 hex characters>\n1:%s\n' \
+		"$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$file")
+	[ "$(id -u)" = 0 ] && chown postgres: "$file"
+	return 0
+}
+
+# Create and start a cluster in $1/data, socket in $1, log in $1/postgresql.log.
+# Further arguments are lines added to postgresql.conf.
+start_cluster() {
+	local dir=$1 port line
+	shift
+	port=$(free_port)
+	as_server_user "$PG_BIN/initdb" -D "$dir/data" -A trust -E UTF8 --locale=C.UTF-8 \
+		-U postgres >/dev/null
+	{
+		echo "port = $port"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$dir'"
+		for line in "$@"; do echo "$line"; done
+	} | as_server_user tee -a "$dir/data/postgresql.conf" >/dev/null
+	as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgresql.log" -w -s start
+	export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+}
+
+# Stop the cluster started in $1 (quietly; nothing to do if it is not running).
+stop_cluster() {
+	local dir=$1
+	[ -f "$dir/data/postmaster.pid" ] &&
+		as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -s stop || true
+}
+
+# psql as the server user, quiet and stopping at the first error.
+run_psql() {
+	as_server_user env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		PGDATABASE="$PGDATABASE" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Run every dbx_oauth test: installs what is missing, builds with warnings as
+# errors, installs, then runs the pg_regress suite, the isolation specs and
+# the plaintext scan, each against a throwaway PostgreSQL of its own.
+#
+# Usage: scripts/test.sh        (exit status 0 when every test passed)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_packages
+build_and_install
+
+WORK=$(make_workdir)
+KEEP_WORK=${KEEP_WORK:-}
+cleanup() {
+	for dir in "$WORK"/*/; do stop_cluster "$dir"; done
+	[ -n "$KEEP_WORK" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The tests read their inputs from a copy the server user can read.
+cp -r "$REPO_ROOT/sql" "$REPO_ROOT/expected" "$REPO_ROOT/test" "$REPO_ROOT/README.md" "$WORK/"
+mkdir -m 700 "$WORK/keys"
+write_key_file "$WORK/keys/current.key"
+cat >"$WORK/test.conf" <<EOF
+dbx_oauth.key_file = '$WORK/keys/current.key'
+EOF
+[ "$(id -u)" = 0 ] && chown -R postgres: "$WORK"
+
+PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
+failed=()
+
+run_suite() {
+	local name=$1 runner=$2
+	shift 2
+	log "$name"
+	if ! (cd "$WORK" && as_server_user env DBX_TEST_KEYDIR="$WORK/keys" DBX_TEST_README="$WORK/README.md" "$runner" \
+		--bindir="$PG_BIN" --temp-config="$WORK/test.conf" --encoding=UTF8 --no-locale "$@"); then
+		failed+=("$name")
+		find "$WORK" -name regression.diffs -exec cat {} + >&2 || true
+	fi
+}
+
+run_suite "pg_regress" "$PGXS_DIR/test/regress/pg_regress" \
+	--inputdir=. --outputdir=regress --temp-instance="$WORK/regress/instance" \
+	--dbname=contrib_regression $(make -s -C "$REPO_ROOT" print-REGRESS)
+
+run_suite "isolation" "$PGXS_DIR/test/isolation/pg_isolation_regress" \
+	--inputdir=test --outputdir=isolation --temp-instance="$WORK/isolation/instance" \
+	--dbname=isolation_regression $(make -s -C "$REPO_ROOT" print-ISOLATION)
+
+log "plaintext scan"
+bash "$REPO_ROOT/test/plaintext_scan.sh" || failed+=("plaintext scan")
+
+if [ ${#failed[@]} -gt 0 ]; then
+	printf 'FAILED: %s\n' "${failed[@]}" >&2
+	exit 1
+fi
+log "all tests passed"

@@ -1,0 +1,229 @@
+/*
+ * config_body.c - the vendor's create-config body, validated and normalized
+ *
+ * The body is checked against a table of the fields the vendor documents.
+ * Fields it does not know are ignored, as the vendor's API ignores them, and
+ * are not stored, so nothing a client adds by mistake (a secret, say) ends up
+ * in the config.  The stored config is rebuilt from the known fields in a
+ * fixed order.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "lib/stringinfo.h"
+#include "utils/json.h"
+
+#include "config_body.h"
+#include "errors.h"
+#include "validate.h"
+
+#define DEFAULT_MAX_CHARS 256
+#define WORKSPACE_URL_MAX_CHARS 512
+
+typedef enum FieldType
+{
+	FIELD_STRING,
+	FIELD_BOOLEAN,
+	FIELD_COUNT,				/* non-negative 32-bit integer */
+	FIELD_OBJECT
+} FieldType;
+
+static const char *const type_names[] = {
+	[FIELD_STRING] = "string",
+	[FIELD_BOOLEAN] = "boolean",
+	[FIELD_COUNT] = "non-negative integer",
+	[FIELD_OBJECT] = "JSON object",
+};
+
+typedef struct FieldSpec
+{
+	const char *name;
+	FieldType	type;
+	bool		required;
+	int			max_chars;		/* strings; 0 when "check" owns every rule */
+	void		(*check) (const char *value);	/* strings: rule of its own */
+	const struct FieldSpec *members;	/* objects */
+	int			capture;		/* 1 + offset in DatabaseConfig to keep the value at, or 0 */
+} FieldSpec;
+
+#define CAPTURE(member) (1 + (int) offsetof(DatabaseConfig, member))
+
+static void
+check_database_type(const char *value)
+{
+	if (strcmp(value, "DATABRICKS") != 0)
+		dbx_raise(DBX_ERR_DATABASE_TYPE_UNSUPPORTED);
+}
+
+static void
+check_auth_type(const char *value)
+{
+	if (strcmp(value, "OAUTH_M2M") != 0)
+		dbx_raise(DBX_ERR_AUTH_TYPE_UNSUPPORTED);
+}
+
+static const FieldSpec workspace_fields[] = {
+	{"workspace_url", FIELD_STRING, true, WORKSPACE_URL_MAX_CHARS, validate_workspace_url, NULL, CAPTURE(workspace_url)},
+	{"workspace_id", FIELD_STRING, false, DEFAULT_MAX_CHARS},
+	{"region", FIELD_STRING, false, DEFAULT_MAX_CHARS},
+	{"cloud_provider", FIELD_STRING, false, DEFAULT_MAX_CHARS},
+	{NULL}
+};
+
+static const FieldSpec sql_warehouse_fields[] = {
+	{"warehouse_id", FIELD_STRING, true, DEFAULT_MAX_CHARS, NULL, NULL, CAPTURE(warehouse_id)},
+	{"warehouse_name", FIELD_STRING, false, DEFAULT_MAX_CHARS},
+	{"size", FIELD_STRING, false, DEFAULT_MAX_CHARS},
+	{"auto_stop", FIELD_BOOLEAN, false},
+	{"auto_stop_minutes", FIELD_COUNT, false},
+	{NULL}
+};
+
+static const FieldSpec share_info_fields[] = {
+	{"shared_catalog_name", FIELD_STRING, true, DEFAULT_MAX_CHARS},
+	{NULL}
+};
+
+static const FieldSpec connection_properties_fields[] = {
+	{"query_timeout", FIELD_COUNT, false},
+	{"max_pool_size", FIELD_COUNT, false},
+	{NULL}
+};
+
+static const FieldSpec databricks_config_fields[] = {
+	{"workspace", FIELD_OBJECT, true, 0, NULL, workspace_fields},
+	{"sql_warehouse", FIELD_OBJECT, true, 0, NULL, sql_warehouse_fields},
+	{"share_info", FIELD_OBJECT, true, 0, NULL, share_info_fields},
+	{"connection_properties", FIELD_OBJECT, false, 0, NULL, connection_properties_fields},
+	{"auth_type", FIELD_STRING, true, DEFAULT_MAX_CHARS, check_auth_type},
+	{NULL}
+};
+
+static const FieldSpec body_fields[] = {
+	{"connection_name", FIELD_STRING, false, 0, validate_connection_name, NULL, CAPTURE(connection_name)},
+	{"database_type", FIELD_STRING, true, DEFAULT_MAX_CHARS, check_database_type, NULL, CAPTURE(database_type)},
+	{"databricks_config", FIELD_OBJECT, true, 0, NULL, databricks_config_fields, CAPTURE(databricks_config)},
+	{NULL}
+};
+
+/* The JSON kind a field of this type must have. */
+static JsonKind
+kind_of(FieldType type)
+{
+	switch (type)
+	{
+		case FIELD_STRING:
+			return JSON_KIND_STRING;
+		case FIELD_BOOLEAN:
+			return JSON_KIND_BOOL;
+		case FIELD_COUNT:
+			return JSON_KIND_NUMBER;
+		case FIELD_OBJECT:
+			return JSON_KIND_OBJECT;
+	}
+	pg_unreachable();
+}
+
+/* Whether a JSON number literal is an integer from 0 to INT_MAX. */
+static bool
+is_count(const char *literal)
+{
+	int64		value = 0;
+
+	if (*literal == '\0')
+		return false;
+	for (const char *p = literal; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return false;
+		value = value * 10 + (*p - '0');
+		if (value > INT_MAX)
+			return false;
+	}
+	return true;
+}
+
+static void normalize_object(const JsonNode *object, const FieldSpec *fields,
+							 const char *path, StringInfo out, DatabaseConfig *config);
+
+/* Validate one present, non-null field and append its normalized value to out. */
+static void
+normalize_value(const FieldSpec *field, const JsonNode *value, const char *path,
+				StringInfo out, DatabaseConfig *config)
+{
+	if (value->kind != kind_of(field->type) ||
+		(field->type == FIELD_COUNT && !is_count(value->text)))
+		dbx_raise(DBX_ERR_FIELD_TYPE_INVALID, path, type_names[field->type]);
+
+	switch (field->type)
+	{
+		case FIELD_STRING:
+			if (field->max_chars > 0)
+				validate_string_field(path, value->text, field->required, field->max_chars);
+			if (field->check)
+				field->check(value->text);
+			escape_json(out, value->text);
+			break;
+		case FIELD_BOOLEAN:
+		case FIELD_COUNT:
+			appendStringInfoString(out, value->text);
+			break;
+		case FIELD_OBJECT:
+			normalize_object(value, field->members, path, out, config);
+			break;
+	}
+}
+
+/*
+ * Validate the known fields of object, in table order, and append the
+ * normalized object to out.  path names the object in error messages.
+ */
+static void
+normalize_object(const JsonNode *object, const FieldSpec *fields, const char *path,
+				 StringInfo out, DatabaseConfig *config)
+{
+	bool		first = true;
+
+	appendStringInfoChar(out, '{');
+	for (const FieldSpec *field = fields; field->name != NULL; field++)
+	{
+		JsonNode   *value = json_member(object, field->name);
+		char	   *field_path = path ? psprintf("%s.%s", path, field->name) : pstrdup(field->name);
+		int			start;
+
+		if (value == NULL || value->kind == JSON_KIND_NULL)
+		{
+			if (field->required)
+				dbx_raise(DBX_ERR_FIELD_REQUIRED, field_path);
+			if (field->check)
+				field->check(NULL);
+			continue;
+		}
+		appendStringInfo(out, "%s", first ? "" : ", ");
+		escape_json(out, field->name);
+		appendStringInfoString(out, ": ");
+		start = out->len;
+		normalize_value(field, value, field_path, out, config);
+		if (field->capture)
+		{
+			char	  **slot = (char **) ((char *) config + field->capture - 1);
+
+			*slot = field->type == FIELD_STRING ? pstrdup(value->text) : pstrdup(out->data + start);
+		}
+		first = false;
+	}
+	appendStringInfoChar(out, '}');
+}
+
+void
+database_config_from_json(const JsonNode *body, DatabaseConfig *config)
+{
+	StringInfoData normalized;
+
+	if (body == NULL || body->kind != JSON_KIND_OBJECT)
+		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
+	memset(config, 0, sizeof(DatabaseConfig));
+	initStringInfo(&normalized);
+	normalize_object(body, body_fields, NULL, &normalized, config);
+}

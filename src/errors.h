@@ -1,0 +1,49 @@
+/*
+ * errors.h - the one catalog of errors a user of dbx_oauth can cause
+ *
+ * Every entry has a vendor-style code, a SQLSTATE, the HTTP status the REST
+ * layer answers with, its parameter names and its text.  The SQL message is
+ * always "Code: <CODE>; Message parameters: [<p1>, <p2>]. <text>".
+ */
+#ifndef DBX_ERRORS_H
+#define DBX_ERRORS_H
+
+typedef enum DbxErrorId
+{
+	DBX_ERR_CLIENT_ID_REQUIRED,
+	DBX_ERR_CLIENT_SECRET_REQUIRED,
+	DBX_ERR_CONNECTION_ALREADY_EXISTS,
+	DBX_ERR_TENANT_ID_REQUIRED,
+	DBX_ERR_TENANT_ID_INVALID,
+	DBX_ERR_CONNECTION_NAME_REQUIRED,
+	DBX_ERR_CONNECTION_NAME_INVALID,
+	DBX_ERR_CONNECTION_NOT_FOUND,
+	DBX_ERR_CLIENT_ID_INVALID,
+	DBX_ERR_CLIENT_SECRET_INVALID,
+	DBX_ERR_VALUE_TOO_LONG,
+	DBX_ERR_INVALID_REQUEST_BODY,
+	DBX_ERR_JSON_DUPLICATE_KEY,
+	DBX_ERR_FIELD_REQUIRED,
+	DBX_ERR_FIELD_TYPE_INVALID,
+	DBX_ERR_FIELD_VALUE_INVALID,
+	DBX_ERR_DATABASE_TYPE_UNSUPPORTED,
+	DBX_ERR_AUTH_TYPE_UNSUPPORTED,
+	DBX_ERR_WORKSPACE_URL_INVALID,
+	DBX_ERR_KEY_NOT_CONFIGURED,
+	DBX_ERR_KEY_FILE_UNREADABLE,
+	DBX_ERR_KEY_FILE_INSECURE,
+	DBX_ERR_KEY_FILE_INVALID,
+	DBX_ERR_KEY_FILE_EMPTY,
+	DBX_ERROR_COUNT
+} DbxErrorId;
+
+/* Raise catalog entry "id" as a SQL ERROR; pass one C string per parameter. */
+extern void dbx_raise(DbxErrorId id,...) pg_attribute_noreturn();
+
+/*
+ * Like dbx_raise, with a detail line that goes to the server log only (for
+ * facts such as file paths that API clients must not see).
+ */
+extern void dbx_raise_with_log_detail(const char *log_detail, DbxErrorId id,...) pg_attribute_noreturn();
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * json_input.h - request bodies parsed into a small tree, strictly: one
+ * value per key, so that no two readers can disagree about what was sent
+ */
+#ifndef DBX_JSON_INPUT_H
+#define DBX_JSON_INPUT_H
+
+typedef enum JsonKind
+{
+	JSON_KIND_NULL,
+	JSON_KIND_BOOL,
+	JSON_KIND_NUMBER,
+	JSON_KIND_STRING,
+	JSON_KIND_ARRAY,
+	JSON_KIND_OBJECT
+} JsonKind;
+
+typedef struct JsonNode
+{
+	JsonKind	kind;
+	char	   *text;			/* string value (unescaped), number or boolean literal */
+	int			count;			/* members of an object or array */
+	int			capacity;
+	char	  **keys;			/* object member names */
+	struct JsonNode **values;	/* object member values, array elements */
+} JsonNode;
+
+/*
+ * Parse a JSON document.  Invalid JSON raises DS_INVALID_REQUEST_BODY; a key
+ * repeated within one object raises DS_JSON_DUPLICATE_KEY.
+ */
+extern JsonNode *json_parse_document(const char *json, int len);
+
+/* The member "key" of an object node, or NULL if it has none. */
+extern JsonNode *json_member(const JsonNode *object, const char *key);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * keyring.h - the encryption keys, read from the file named by
+ * dbx_oauth.key_file and reread whenever that file changes
+ */
+#ifndef DBX_KEYRING_H
+#define DBX_KEYRING_H
+
+#include "crypto.h"
+
+/* The key with the highest version: it encrypts new writes. */
+extern const DbxKey *keyring_newest(void);
+
+/* The key with this version, or NULL if the key file no longer lists it. */
+extern const DbxKey *keyring_find(int32 version);
+
+#endif

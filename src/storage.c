@@ -1,0 +1,319 @@
+/*
+ * storage.c - the extension's tables, read and written through SPI with
+ * bound parameters, as the owner of the tables
+ *
+ * Callers need EXECUTE on the SQL function only; no role gets any privilege
+ * on the tables.  Every statement names its tables with their schema and
+ * runs with search_path pinned to pg_catalog, so objects a caller creates
+ * elsewhere cannot stand in for ours or for built-in operators.  Plans are
+ * prepared once per backend.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "storage.h"
+
+#define SCHEMA_NAME "dbx_oauth"
+#define MAX_ARGS 8
+
+typedef struct Statement
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[MAX_ARGS];
+	SPIPlanPtr	plan;			/* prepared on first use, kept for the backend's life */
+} Statement;
+
+#define CONFIG_SELECT \
+	"SELECT c.connection_id, c.tenant_id, c.connection_name, c.database_type," \
+	" c.databricks_config::pg_catalog.text, c.status, c.created_time, c.updated_time, k.client_id" \
+	" FROM dbx_oauth.database_configs c" \
+	" LEFT JOIN dbx_oauth.oauth_credentials k ON k.connection_id = c.connection_id"
+
+static Statement insert_config = {
+	"INSERT INTO dbx_oauth.database_configs (connection_id, tenant_id, connection_name,"
+	" database_type, workspace_url, warehouse_id, databricks_config, created_time, updated_time)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+	" ON CONFLICT (tenant_id, connection_name) DO NOTHING RETURNING connection_id",
+	8, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONOID, TIMESTAMPTZOID}
+};
+
+static Statement get_config = {
+	CONFIG_SELECT " WHERE c.tenant_id = $1 AND c.connection_name = $2",
+	2, {TEXTOID, TEXTOID}
+};
+
+static Statement list_configs = {
+	CONFIG_SELECT " WHERE c.tenant_id = $1 ORDER BY c.created_time, c.connection_name",
+	1, {TEXTOID}
+};
+
+static Statement delete_config = {
+	"DELETE FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND connection_name = $2"
+	" RETURNING connection_id",
+	2, {TEXTOID, TEXTOID}
+};
+
+static Statement lock_config = {
+	"UPDATE dbx_oauth.database_configs SET updated_time = $3"
+	" WHERE tenant_id = $1 AND connection_name = $2 RETURNING connection_id",
+	3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}
+};
+
+static Statement put_credentials = {
+	"INSERT INTO dbx_oauth.oauth_credentials (connection_id, client_id, client_secret_sealed,"
+	" key_version, stored_at, stored_by) VALUES ($1, $2, $3, $4, $5, $6)"
+	" ON CONFLICT (connection_id) DO UPDATE SET client_id = excluded.client_id,"
+	" client_secret_sealed = excluded.client_secret_sealed, key_version = excluded.key_version,"
+	" stored_at = excluded.stored_at, stored_by = excluded.stored_by",
+	6, {UUIDOID, TEXTOID, BYTEAOID, INT4OID, TIMESTAMPTZOID, NAMEOID}
+};
+
+static Statement list_credentials = {
+	"SELECT k.connection_id, c.tenant_id, c.connection_name, k.key_version, k.client_secret_sealed"
+	" FROM dbx_oauth.oauth_credentials k"
+	" JOIN dbx_oauth.database_configs c ON c.connection_id = k.connection_id"
+	" ORDER BY c.tenant_id, c.connection_name",
+	0, {InvalidOid}
+};
+
+/* Where results go: the memory context of the caller of storage_open. */
+static MemoryContext result_context = NULL;
+
+/* The role that owns the extension's tables. */
+static Oid
+table_owner(void)
+{
+	Oid			schema = get_namespace_oid(SCHEMA_NAME, false);
+	Oid			relid = get_relname_relid("database_configs", schema);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "table %s.database_configs is missing", SCHEMA_NAME);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+void
+storage_open(StorageScope *scope)
+{
+	scope->caller_context = CurrentMemoryContext;
+	scope->guc_nest_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	GetUserIdAndSecContext(&scope->saved_user, &scope->saved_security_context);
+	SetUserIdAndSecContext(table_owner(),
+						   scope->saved_security_context | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	result_context = scope->caller_context;
+}
+
+void
+storage_close(StorageScope *scope)
+{
+	result_context = NULL;
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	SetUserIdAndSecContext(scope->saved_user, scope->saved_security_context);
+	AtEOXact_GUC(true, scope->guc_nest_level);
+}
+
+/* Execute a statement with bound parameters; returns the number of rows. */
+static uint64
+run(Statement *statement, Datum *values)
+{
+	int			rc;
+
+	Assert(result_context != NULL);
+	if (statement->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(statement->sql, statement->nargs, statement->argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", statement->sql,
+				 SPI_result_code_string(SPI_result));
+		statement->plan = plan;
+	}
+	rc = SPI_execute_plan(statement->plan, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "could not run \"%s\": %s", statement->sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/* Column col (1-based) of result row "row". */
+static Datum
+column(uint64 row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+/* A text column copied into the result context, or NULL. */
+static char *
+column_text(uint64 row, int col)
+{
+	bool		isnull;
+	Datum		value = column(row, col, &isnull);
+
+	return isnull ? NULL : MemoryContextStrdup(result_context, TextDatumGetCString(value));
+}
+
+/* A non-null uuid column. */
+static void
+column_uuid(uint64 row, int col, pg_uuid_t *id)
+{
+	bool		isnull;
+
+	*id = *DatumGetUUIDP(column(row, col, &isnull));
+}
+
+/* A non-null timestamptz column. */
+static TimestampTz
+column_time(uint64 row, int col)
+{
+	bool		isnull;
+
+	return DatumGetTimestampTz(column(row, col, &isnull));
+}
+
+/* Result row "row" of CONFIG_SELECT, allocated in the result context. */
+static ConfigRow *
+config_row(uint64 row)
+{
+	ConfigRow  *config = MemoryContextAllocZero(result_context, sizeof(ConfigRow));
+
+	column_uuid(row, 1, &config->connection_id);
+	config->tenant_id = column_text(row, 2);
+	config->connection_name = column_text(row, 3);
+	config->database_type = column_text(row, 4);
+	config->databricks_config = column_text(row, 5);
+	config->status = column_text(row, 6);
+	config->created_time = column_time(row, 7);
+	config->updated_time = column_time(row, 8);
+	config->client_id = column_text(row, 9);
+	return config;
+}
+
+bool
+storage_insert_config(const char *tenant, const DatabaseConfig *config,
+					  const pg_uuid_t *id, TimestampTz now)
+{
+	Datum		values[] = {
+		UUIDPGetDatum(id),
+		CStringGetTextDatum(tenant),
+		CStringGetTextDatum(config->connection_name),
+		CStringGetTextDatum(config->database_type),
+		CStringGetTextDatum(config->workspace_url),
+		CStringGetTextDatum(config->warehouse_id),
+		CStringGetTextDatum(config->databricks_config),
+		TimestampTzGetDatum(now),
+	};
+
+	return run(&insert_config, values) == 1;
+}
+
+ConfigRow *
+storage_get_config(const char *tenant, const char *name)
+{
+	Datum		values[] = {CStringGetTextDatum(tenant), CStringGetTextDatum(name)};
+
+	return run(&get_config, values) == 1 ? config_row(0) : NULL;
+}
+
+List *
+storage_list_configs(const char *tenant)
+{
+	Datum		values[] = {CStringGetTextDatum(tenant)};
+	uint64		count = run(&list_configs, values);
+	List	   *result = NIL;
+	MemoryContext old;
+
+	for (uint64 row = 0; row < count; row++)
+	{
+		ConfigRow  *config = config_row(row);
+
+		old = MemoryContextSwitchTo(result_context);
+		result = lappend(result, config);
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}
+
+bool
+storage_delete_config(const char *tenant, const char *name, pg_uuid_t *id)
+{
+	Datum		values[] = {CStringGetTextDatum(tenant), CStringGetTextDatum(name)};
+
+	if (run(&delete_config, values) != 1)
+		return false;
+	column_uuid(0, 1, id);
+	return true;
+}
+
+bool
+storage_lock_config(const char *tenant, const char *name, TimestampTz now, pg_uuid_t *id)
+{
+	Datum		values[] = {
+		CStringGetTextDatum(tenant), CStringGetTextDatum(name), TimestampTzGetDatum(now)
+	};
+
+	if (run(&lock_config, values) != 1)
+		return false;
+	column_uuid(0, 1, id);
+	return true;
+}
+
+void
+storage_put_credentials(const pg_uuid_t *id, const text *client_id,
+						const bytea *sealed_secret, int32 key_version,
+						TimestampTz stored_at, const char *stored_by)
+{
+	Datum		values[] = {
+		UUIDPGetDatum(id),
+		PointerGetDatum(client_id),
+		PointerGetDatum(sealed_secret),
+		Int32GetDatum(key_version),
+		TimestampTzGetDatum(stored_at),
+		DirectFunctionCall1(namein, CStringGetDatum(stored_by)),
+	};
+
+	run(&put_credentials, values);
+}
+
+List *
+storage_list_credentials(void)
+{
+	uint64		count = run(&list_credentials, NULL);
+	List	   *result = NIL;
+
+	for (uint64 row = 0; row < count; row++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(result_context);
+		CredentialRow *credential = palloc0(sizeof(CredentialRow));
+		bool		isnull;
+
+		MemoryContextSwitchTo(old);
+		column_uuid(row, 1, &credential->connection_id);
+		credential->tenant_id = column_text(row, 2);
+		credential->connection_name = column_text(row, 3);
+		credential->key_version = DatumGetInt32(column(row, 4, &isnull));
+		old = MemoryContextSwitchTo(result_context);
+		credential->sealed_secret = DatumGetByteaPCopy(column(row, 5, &isnull));
+		result = lappend(result, credential);
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}

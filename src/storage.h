@@ -1,0 +1,83 @@
+/*
+ * storage.h - the extension's tables, read and written through SPI with
+ * bound parameters, as the owner of the tables
+ */
+#ifndef DBX_STORAGE_H
+#define DBX_STORAGE_H
+
+#include "nodes/pg_list.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "config_body.h"
+
+/* What is saved while storage is open; see storage_open. */
+typedef struct StorageScope
+{
+	Oid			saved_user;
+	int			saved_security_context;
+	int			guc_nest_level;
+	MemoryContext caller_context;
+} StorageScope;
+
+/* A connection config as read back, with the client ID once credentials exist. */
+typedef struct ConfigRow
+{
+	pg_uuid_t	connection_id;
+	char	   *tenant_id;
+	char	   *connection_name;
+	char	   *database_type;
+	char	   *databricks_config;
+	char	   *status;
+	TimestampTz created_time;
+	TimestampTz updated_time;
+	char	   *client_id;		/* NULL without credentials */
+} ConfigRow;
+
+/* Stored credentials as the check function sees them: never decrypted here. */
+typedef struct CredentialRow
+{
+	pg_uuid_t	connection_id;
+	char	   *tenant_id;
+	char	   *connection_name;
+	int32		key_version;
+	bytea	   *sealed_secret;
+} CredentialRow;
+
+/*
+ * Switch to the owner of the extension's tables with search_path pinned to
+ * pg_catalog, and connect to SPI.  Results are allocated in the caller's
+ * memory context.  An error in between is cleaned up by transaction abort.
+ */
+extern void storage_open(StorageScope *scope);
+extern void storage_close(StorageScope *scope);
+
+/* Insert a config unless the tenant has one of that name; false if it has. */
+extern bool storage_insert_config(const char *tenant, const DatabaseConfig *config,
+								  const pg_uuid_t *id, TimestampTz now);
+
+/* The tenant's config of that name, or NULL. */
+extern ConfigRow *storage_get_config(const char *tenant, const char *name);
+
+/* All configs of the tenant, oldest first. */
+extern List *storage_list_configs(const char *tenant);
+
+/* Delete the config (and, by cascade, its credentials); false if there was none. */
+extern bool storage_delete_config(const char *tenant, const char *name, pg_uuid_t *id);
+
+/*
+ * Lock the tenant's config of that name for a credential write and set its
+ * updated_time; false if there is none.
+ */
+extern bool storage_lock_config(const char *tenant, const char *name, TimestampTz now,
+								pg_uuid_t *id);
+
+/* Insert or replace the credentials of a config. */
+extern void storage_put_credentials(const pg_uuid_t *id, const text *client_id,
+									const bytea *sealed_secret, int32 key_version,
+									TimestampTz stored_at, const char *stored_by);
+
+/* Every stored credential, ordered by tenant and connection name. */
+extern List *storage_list_credentials(void);
+
+#endif

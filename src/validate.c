@@ -1,0 +1,241 @@
+/*
+ * validate.c - input rules; each failed rule raises its catalog error
+ *
+ * Values are never trimmed or rewritten: a value either passes as given or
+ * is refused.  Error messages name the field, never echo the value.
+ */
+#include "postgres.h"
+
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "errors.h"
+#include "validate.h"
+
+/* Length in bytes of the white-space character at p (len bytes left), or 0. */
+static int
+white_space_length(const unsigned char *p, int len)
+{
+	if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		return 1;
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return 0;
+	/* U+0085, U+00A0 */
+	if (len >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0))
+		return 2;
+	if (len < 3)
+		return 0;
+	/* U+1680 */
+	if (p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80)
+		return 3;
+	/* U+2000..U+200A, U+2028, U+2029, U+202F */
+	if (p[0] == 0xE2 && p[1] == 0x80 &&
+		(p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF))
+		return 3;
+	/* U+205F */
+	if (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F)
+		return 3;
+	/* U+3000 */
+	if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3;
+	return 0;
+}
+
+bool
+is_blank(const char *s, int len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	if (s == NULL)
+		return true;
+	while (len > 0)
+	{
+		int			n = white_space_length(p, len);
+
+		if (n == 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+bool
+has_control_character(const char *s, int len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+
+	for (int i = 0; i < len; i++)
+	{
+		if (p[i] < 0x20 || p[i] == 0x7F)
+			return true;
+		/* U+0080..U+009F */
+		if (utf8 && p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F)
+			return true;
+	}
+	return false;
+}
+
+/* Number of characters in a string of len bytes. */
+static int
+char_count(const char *s, int len)
+{
+	return pg_mbstrlen_with_len(s, len);
+}
+
+/* An ASCII letter or digit, whatever the locale says. */
+static bool
+is_ascii_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Whether every byte of s is an ASCII letter or digit or appears in "extra". */
+static bool
+only_characters(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!is_ascii_alnum(*s) && strchr(extra, *s) == NULL)
+			return false;
+	return true;
+}
+
+void
+validate_tenant(const char *tenant)
+{
+	if (tenant == NULL || is_blank(tenant, strlen(tenant)))
+		dbx_raise(DBX_ERR_TENANT_ID_REQUIRED);
+	if (strlen(tenant) > DBX_TENANT_MAX_CHARS || !only_characters(tenant, "_-"))
+		dbx_raise(DBX_ERR_TENANT_ID_INVALID);
+}
+
+void
+validate_connection_name(const char *name)
+{
+	if (name == NULL || is_blank(name, strlen(name)))
+		dbx_raise(DBX_ERR_CONNECTION_NAME_REQUIRED);
+	if (strlen(name) > DBX_CONNECTION_NAME_MAX_CHARS || !is_ascii_alnum(name[0]) ||
+		!only_characters(name, "._-"))
+		dbx_raise(DBX_ERR_CONNECTION_NAME_INVALID);
+}
+
+/* Raise DS_VALUE_TOO_LONG when s has more than max_chars characters. */
+static void
+check_length(const char *field, const char *s, int len, int max_chars)
+{
+	if (len > max_chars && char_count(s, len) > max_chars)
+		dbx_raise(DBX_ERR_VALUE_TOO_LONG, field, psprintf("%d", max_chars));
+}
+
+void
+validate_client_id(const text *client_id)
+{
+	const char *s = client_id ? VARDATA_ANY(client_id) : NULL;
+	int			len = client_id ? VARSIZE_ANY_EXHDR(client_id) : 0;
+
+	if (is_blank(s, len))
+		dbx_raise(DBX_ERR_CLIENT_ID_REQUIRED);
+	check_length("clientId", s, len, DBX_CLIENT_ID_MAX_CHARS);
+	/* HTTP Basic authentication cannot carry a user name with ':' in it. */
+	if (has_control_character(s, len) || memchr(s, ':', len) != NULL)
+		dbx_raise(DBX_ERR_CLIENT_ID_INVALID);
+}
+
+void
+validate_client_secret(const text *client_secret)
+{
+	const char *s = client_secret ? VARDATA_ANY(client_secret) : NULL;
+	int			len = client_secret ? VARSIZE_ANY_EXHDR(client_secret) : 0;
+
+	if (is_blank(s, len))
+		dbx_raise(DBX_ERR_CLIENT_SECRET_REQUIRED);
+	check_length("clientSecret", s, len, DBX_CLIENT_SECRET_MAX_CHARS);
+	if (has_control_character(s, len))
+		dbx_raise(DBX_ERR_CLIENT_SECRET_INVALID);
+}
+
+void
+validate_string_field(const char *path, const char *value, bool required, int max_chars)
+{
+	int			len = value ? strlen(value) : 0;
+
+	if (required && is_blank(value, len))
+		dbx_raise(DBX_ERR_FIELD_REQUIRED, path);
+	if (value == NULL)
+		return;
+	check_length(path, value, len, max_chars);
+	if (has_control_character(value, len))
+		dbx_raise(DBX_ERR_FIELD_VALUE_INVALID, path);
+}
+
+/* Whether host is a DNS name or IPv4 address: dot-separated labels of letters, digits, '-'. */
+static bool
+valid_host(const char *host, int len)
+{
+	int			label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (int i = 0; i < len; i++)
+	{
+		char		c = host[i];
+
+		if (c == '.')
+		{
+			if (label == 0 || host[i - 1] == '-')
+				return false;
+			label = 0;
+		}
+		else if (is_ascii_alnum(c))
+			label++;
+		else if (c == '-' && label > 0)
+			label++;
+		else
+			return false;
+		if (label > 63)
+			return false;
+	}
+	return label > 0 && host[len - 1] != '-';
+}
+
+/* Whether s (len bytes) is a decimal port from 1 to 65535. */
+static bool
+valid_port(const char *s, int len)
+{
+	int			port = 0;
+
+	if (len < 1 || len > 5)
+		return false;
+	for (int i = 0; i < len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		port = port * 10 + (s[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+void
+validate_workspace_url(const char *url)
+{
+	const char *scheme = "https://";
+	const char *authority;
+	const char *end;
+	const char *colon;
+
+	if (pg_strncasecmp(url, scheme, strlen(scheme)) != 0)
+		dbx_raise(DBX_ERR_WORKSPACE_URL_INVALID);
+	authority = url + strlen(scheme);
+	end = strchr(authority, '/');
+	if (end == NULL)
+		end = authority + strlen(authority);
+	else if (strcmp(end, "/") != 0)
+		dbx_raise(DBX_ERR_WORKSPACE_URL_INVALID);
+
+	colon = memchr(authority, ':', end - authority);
+	if (colon != NULL ? !(valid_host(authority, colon - authority) &&
+						  valid_port(colon + 1, end - colon - 1))
+		: !valid_host(authority, end - authority))
+		dbx_raise(DBX_ERR_WORKSPACE_URL_INVALID);
+}
