@@ -12,8 +12,9 @@ OBJS = \
 	src/json_output.o \
 	src/config_body.o \
 	src/storage.o \
-	src/api_configs.o \
-	src/api_credentials.o
+	src/configs.o \
+	src/credentials.o \
+	src/rest.o
 DATA = sql/dbx_oauth--1.0.sql
 PGFILEDESC = "dbx_oauth - Databricks OAuth M2M credentials in PostgreSQL"
 
@@ -21,7 +22,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
 # pg_regress tests: sql/<name>.sql against expected/<name>.out
-REGRESS = setup configs credentials keys check privileges errors
+REGRESS = setup install configs credentials keys check privileges errors
 # isolation specs: test/specs/<name>.spec against test/expected/<name>.out
 ISOLATION = concurrent_store
 ISOLATION_OPTS = --inputdir=test
@@ -29,6 +30,9 @@ ISOLATION_OPTS = --inputdir=test
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header changes.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
 
 # "make print-REGRESS" prints a variable, for the test scripts
 print-%:

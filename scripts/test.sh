@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Run every dbx_oauth test: installs what is missing, builds with warnings as
-# errors, installs, then runs the pg_regress suite, the isolation specs and
-# the plaintext scan, each against a throwaway PostgreSQL of its own.
+# errors, installs, then runs the pg_regress suite, the isolation specs, the
+# plaintext scan and the HTTP suite, each against a throwaway PostgreSQL of
+# its own (the HTTP suite with PostgREST and nginx in front).
 #
 # Usage: scripts/test.sh        (exit status 0 when every test passed)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_packages
+ensure_postgrest
 build_and_install
 
 WORK=$(make_workdir)
@@ -22,6 +24,7 @@ cp -r "$REPO_ROOT/sql" "$REPO_ROOT/expected" "$REPO_ROOT/test" "$REPO_ROOT/READM
 mkdir -m 700 "$WORK/keys"
 write_key_file "$WORK/keys/current.key"
 cat >"$WORK/test.conf" <<EOF
+shared_preload_libraries = 'dbx_oauth'
 dbx_oauth.key_file = '$WORK/keys/current.key'
 EOF
 [ "$(id -u)" = 0 ] && chown -R postgres: "$WORK"
@@ -50,6 +53,11 @@ run_suite "isolation" "$PGXS_DIR/test/isolation/pg_isolation_regress" \
 
 log "plaintext scan"
 bash "$REPO_ROOT/test/plaintext_scan.sh" || failed+=("plaintext scan")
+
+log "HTTP (nginx, PostgREST, PostgreSQL)"
+bash "$REPO_ROOT/test/http.sh" >"$WORK/http.log" 2>&1 || { failed+=("HTTP"); grep -v '^ok' "$WORK/http.log" >&2; }
+grep -c '^ok' "$WORK/http.log" | xargs printf 'HTTP: %s checks passed\n'
+
 
 if [ ${#failed[@]} -gt 0 ]; then
 	printf 'FAILED: %s\n' "${failed[@]}" >&2

@@ -22,6 +22,13 @@ SELECT test_helpers.masked(dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD
 SELECT count(*) AS configs_mentioning_not_kept
   FROM dbx_oauth.database_configs WHERE databricks_config::text LIKE '%not-kept%';
 
+-- Whole numbers may be written as JSON clients write them; they are stored as integers.
+SELECT dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD',
+  (test_helpers.config_with('{databricks_config,connection_properties}',
+                           '{"query_timeout": 300.0, "max_pool_size": 5e0}')::jsonb
+    || '{"connection_name": "numbers"}')::json)->'result'->'databricks_config'->'connection_properties';
+SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'numbers')->>'successful';
+
 -- Names are unique per tenant and case-sensitive.
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD',
        test_helpers.example_config('my-databricks-connection'))$$);
@@ -45,7 +52,7 @@ SELECT dbx_oauth.dbx_list_database_configs('tenantWithNothing');
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'My-Databricks-Connection',
        'a1b2c3d4-e5f6-7890-abcd-ef1234567890', 'secret-of-a-config-to-delete')->'data'->>'status' AS stored;
 SELECT test_helpers.masked(dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'My-Databricks-Connection'));
-SELECT count(*) AS credentials_left FROM dbx_oauth.oauth_credentials;
+SELECT count(*) AS credentials_left FROM dbx_oauth.credential_metadata;
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_get_database_config('ce5627DYnQ6abcD', 'My-Databricks-Connection')$$);
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'My-Databricks-Connection')$$);
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_get_database_config('otherTenant01', 'databricks-test-02')$$);
@@ -108,7 +115,10 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (52, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,connection_properties,query_timeout}', '"300"')),
     (53, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,auth_type}')),
     (54, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,auth_type}', '"PERSONAL_ACCESS_TOKEN"')),
-    (55, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,auth_type}', 'null'))
+    (55, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,auth_type}', 'null')),
+    (56, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '"\u200b\ufeff"')),
+    (57, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '1e400')),
+    (58, 'ce5627DYnQ6abcD', test_helpers.config_with('{padding}', to_jsonb(repeat('x', 65536))))
   ) AS cases(n, tenant, body)
  ORDER BY n;
 

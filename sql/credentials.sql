@@ -12,13 +12,13 @@ SELECT (:'reply'::json->'data'->>'connectionId')::uuid =
        abs((:'reply'::json->'data'->>'timestamp')::bigint - extract(epoch FROM clock_timestamp()) * 1000) < 60000
          AS timestamp_is_now,
        (:'reply'::json->'data'->>'timestamp')::bigint =
-       (SELECT floor(extract(epoch FROM stored_at) * 1000) FROM dbx_oauth.oauth_credentials) AS timestamp_is_stored_at;
+       (SELECT floor(extract(epoch FROM stored_at) * 1000) FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL) AS timestamp_is_stored_at;
 
 -- Stored sealed: 1 format byte, 4 key version, 16 IV, 16 ciphertext, 32 tag; no plaintext.
 SELECT client_id, key_version, stored_by,
        position(convert_to('example-secret', 'UTF8') IN client_secret_sealed) AS secret_position,
        length(client_secret_sealed) AS sealed_bytes
-  FROM dbx_oauth.oauth_credentials;
+  FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL;
 
 -- The config now shows the client ID (never the secret) and a new updated_time.
 SELECT r->'databricks_config'->>'oauth_client_id' AS oauth_client_id,
@@ -28,7 +28,7 @@ SELECT r->'databricks_config'->>'oauth_client_id' AS oauth_client_id,
 
 -- Rotation: same connectionId, later timestamp, new values, fresh ciphertext.
 SELECT pg_sleep(0.01);  -- so the millisecond timestamps differ
-SELECT client_secret_sealed AS old_sealed FROM dbx_oauth.oauth_credentials \gset
+SELECT client_secret_sealed AS old_sealed FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL \gset
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection',
        ' b2c3d4e5-0000-4000-8000-000000000002 ', 'rotated secret') AS rotated \gset
 SELECT :'rotated'::json->'data'->>'connectionId' = :'reply'::json->'data'->>'connectionId' AS same_connection_id,
@@ -36,18 +36,18 @@ SELECT :'rotated'::json->'data'->>'connectionId' = :'reply'::json->'data'->>'con
          AS later_timestamp;
 SELECT count(*) AS rows, max(client_id) AS client_id_as_given,
        bool_and(client_secret_sealed <> :'old_sealed') AS new_ciphertext
-  FROM dbx_oauth.oauth_credentials;
+  FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL;
 
 -- The same secret stored twice never gives the same ciphertext (fresh IV).
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection', 'id', 'same') IS NOT NULL AS s1;
-SELECT client_secret_sealed AS first_sealed FROM dbx_oauth.oauth_credentials \gset
+SELECT client_secret_sealed AS first_sealed FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL \gset
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection', 'id', 'same') IS NOT NULL AS s2;
-SELECT client_secret_sealed <> :'first_sealed' AS differs FROM dbx_oauth.oauth_credentials;
+SELECT client_secret_sealed <> :'first_sealed' AS differs FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL;
 
 -- Values are stored as given: inner and outer spaces, non-ASCII, maximum lengths.
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection',
        repeat('é', 256), ' ' || repeat('秘', 1022) || ' ')->'data'->>'status' AS max_lengths;
-SELECT length(client_id) AS client_id_chars FROM dbx_oauth.oauth_credentials;
+SELECT length(client_id) AS client_id_chars FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL;
 
 -- Every error, in the order the checks run: tenant, connection, client ID, secret, existence.
 SELECT test_helpers.state() AS before \gset
@@ -75,7 +75,8 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_store_oauth_credent
     (19, 'ce5627DYnQ6abcD', 'my-databricks-connection', 'id', E'sec\u0085ret'),
     (20, 'ce5627DYnQ6abcD', 'no-such-connection', 'id', 'secret'),
     (21, 'ce5627DYnQ6abcD', 'MY-DATABRICKS-CONNECTION', 'id', 'secret'),
-    (22, 'otherTenant01', 'my-databricks-connection', 'id', 'secret')
+    (22, 'otherTenant01', 'my-databricks-connection', 'id', 'secret'),
+    (23, 'ce5627DYnQ6abcD', 'my-databricks-connection', 'id', E'\u200b\ufeff\u2060')
   ) AS cases(n, tenant, conn, client_id, secret)
  ORDER BY n;
 SELECT test_helpers.state() = :'before' AS unchanged;

@@ -2,7 +2,8 @@
 
 \echo Use "CREATE EXTENSION dbx_oauth CASCADE" to load this file. \quit
 
--- Roles are cluster-wide: create them only where they do not exist yet.
+-- Roles are cluster-wide: create them only where they do not exist yet
+-- (DROP EXTENSION leaves them).
 DO $roles$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_oauth_admin') THEN
@@ -14,38 +15,50 @@ BEGIN
 END
 $roles$;
 
+-- The schema must be the one CREATE EXTENSION just made: a schema someone
+-- else prepared could hold look-alike objects or be dropped by its owner.
+DO $schema$
+BEGIN
+    IF (SELECT nspowner FROM pg_catalog.pg_namespace WHERE nspname = 'dbx_oauth')
+       <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR EXISTS (SELECT FROM pg_catalog.pg_class WHERE relnamespace = 'dbx_oauth'::regnamespace)
+       OR EXISTS (SELECT FROM pg_catalog.pg_proc WHERE pronamespace = 'dbx_oauth'::regnamespace)
+       OR EXISTS (SELECT FROM pg_catalog.pg_type WHERE typnamespace = 'dbx_oauth'::regnamespace)
+    THEN
+        RAISE EXCEPTION 'schema "dbx_oauth" already exists'
+            USING ERRCODE = 'duplicate_schema',
+                  HINT = 'dbx_oauth needs a schema of its own: drop or rename the existing one first.';
+    END IF;
+END
+$schema$;
+
 REVOKE ALL ON SCHEMA dbx_oauth FROM PUBLIC;
 GRANT USAGE ON SCHEMA dbx_oauth TO dbx_oauth_admin, dbx_oauth_writer;
 
+-- One row per connection config, with its OAuth credentials once stored.
+-- The secret is only ever a sealed value (see README, "How a secret is sealed").
 CREATE TABLE dbx_oauth.database_configs (
-    connection_id     uuid PRIMARY KEY,
-    tenant_id         text NOT NULL,
-    connection_name   text NOT NULL,
-    database_type     text NOT NULL CHECK (database_type = 'DATABRICKS'),
-    workspace_url     text NOT NULL,
-    warehouse_id      text NOT NULL,
-    databricks_config json NOT NULL,
-    status            text NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'ACTIVE')),
-    created_time      timestamptz NOT NULL,
-    updated_time      timestamptz NOT NULL,
-    UNIQUE (tenant_id, connection_name)
-);
-
--- One row per config; the secret only as a sealed value (see README, "Encryption").
-CREATE TABLE dbx_oauth.oauth_credentials (
-    connection_id        uuid PRIMARY KEY
-                         REFERENCES dbx_oauth.database_configs ON DELETE CASCADE,
-    client_id            text NOT NULL,
-    client_secret_sealed bytea NOT NULL,
-    key_version          integer NOT NULL CHECK (key_version > 0),
-    stored_at            timestamptz NOT NULL,
-    stored_by            name NOT NULL
+    connection_id        uuid PRIMARY KEY,
+    tenant_id            text NOT NULL,
+    connection_name      text NOT NULL,
+    database_type        text NOT NULL CHECK (database_type = 'DATABRICKS'),
+    workspace_url        text NOT NULL,
+    warehouse_id         text NOT NULL,
+    databricks_config    json NOT NULL,
+    status               text NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'ACTIVE')),
+    created_time         timestamptz NOT NULL,
+    updated_time         timestamptz NOT NULL,
+    client_id            text,
+    client_secret_sealed bytea,
+    key_version          integer CHECK (key_version > 0),
+    stored_at            timestamptz,
+    stored_by            name,
+    UNIQUE (tenant_id, connection_name),
+    CHECK (num_nulls(client_id, client_secret_sealed, key_version, stored_at, stored_by) IN (0, 5))
 );
 
 SELECT pg_catalog.pg_extension_config_dump('dbx_oauth.database_configs', '');
-SELECT pg_catalog.pg_extension_config_dump('dbx_oauth.oauth_credentials', '');
-
-REVOKE ALL ON dbx_oauth.database_configs, dbx_oauth.oauth_credentials FROM PUBLIC;
+REVOKE ALL ON dbx_oauth.database_configs FROM PUBLIC;
 
 -- Connection configs
 
@@ -74,25 +87,47 @@ RETURNS SETOF record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_check_creden
 
 -- Everything about stored credentials except the secret.
 CREATE VIEW dbx_oauth.credential_metadata AS
-SELECT c.tenant_id, c.connection_name, c.connection_id,
-       k.client_id, k.stored_at, k.stored_by, k.key_version
-  FROM dbx_oauth.oauth_credentials k
-  JOIN dbx_oauth.database_configs c ON c.connection_id = k.connection_id;
+SELECT tenant_id, connection_name, connection_id, client_id, stored_at, stored_by, key_version
+  FROM dbx_oauth.database_configs
+ WHERE client_secret_sealed IS NOT NULL;
 
 -- Errors
 
 CREATE FUNCTION dbx_oauth.dbx_error_catalog(
     OUT code text, OUT sqlstate text, OUT http_status integer,
-    OUT parameters text[], OUT message text, OUT hint text)
+    OUT parameters text[], OUT message text, OUT hint text, OUT http_only boolean)
 RETURNS SETOF record LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'dbx_error_catalog';
 
 CREATE VIEW dbx_oauth.error_catalog AS
-SELECT code, sqlstate, http_status, parameters, message, hint
+SELECT code, sqlstate, http_status, parameters, message, hint, http_only
   FROM dbx_oauth.dbx_error_catalog();
+
+-- The HTTP error body of an entry without parameters (the proxy's bodies).
+CREATE FUNCTION dbx_oauth.dbx_error_envelope(code text)
+RETURNS json LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'dbx_error_envelope';
+
+-- The REST API: what PostgREST exposes, one function per route (see README, "REST").
+-- Each takes the raw request body; nginx passes the path segments in headers.
+CREATE SCHEMA dbx_api;
+CREATE FUNCTION dbx_api.create_config(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_create_config';
+CREATE FUNCTION dbx_api.get_config(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_get_config';
+CREATE FUNCTION dbx_api.list_configs(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_list_configs';
+CREATE FUNCTION dbx_api.delete_config(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_delete_config';
+CREATE FUNCTION dbx_api.store_credentials(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_store_credentials';
+CREATE FUNCTION dbx_api.create_config_with_credentials(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_create_config_with_credentials';
 
 -- Privileges: PUBLIC gets nothing; see README, "Privileges".
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA dbx_oauth FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA dbx_oauth, dbx_api FROM PUBLIC;
+REVOKE ALL ON SCHEMA dbx_api FROM PUBLIC;
+GRANT USAGE ON SCHEMA dbx_api TO dbx_oauth_admin, dbx_oauth_writer;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA dbx_api TO dbx_oauth_writer, dbx_oauth_admin;
 REVOKE ALL ON dbx_oauth.credential_metadata, dbx_oauth.error_catalog FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
@@ -101,7 +136,8 @@ GRANT EXECUTE ON FUNCTION
     dbx_oauth.dbx_list_database_configs(text),
     dbx_oauth.dbx_delete_database_config(text, text),
     dbx_oauth.dbx_store_oauth_credentials(text, text, text, text),
-    dbx_oauth.dbx_error_catalog()
+    dbx_oauth.dbx_error_catalog(),
+    dbx_oauth.dbx_error_envelope(text)
   TO dbx_oauth_writer, dbx_oauth_admin;
 GRANT SELECT ON dbx_oauth.error_catalog TO dbx_oauth_writer, dbx_oauth_admin;
 

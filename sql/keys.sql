@@ -66,6 +66,20 @@ SELECT pg_temp.store_error();
 \! umask 077; : > "$DBX_TEST_KEYDIR/bad.key"
 SELECT pg_temp.store_error();
 
+-- A FIFO is refused before it is opened (opening one would block).
+\! rm -f "$DBX_TEST_KEYDIR/fifo.key"; mkfifo -m 600 "$DBX_TEST_KEYDIR/fifo.key"
+\set f :keydir '/fifo.key'
+SET dbx_oauth.key_file = :'f';
+SELECT pg_temp.store_error();
+
+-- A NUL byte would hide the lines after it; the file is at most 64 kB.
+\set f :keydir '/bad.key'
+SET dbx_oauth.key_file = :'f';
+\! umask 077; printf '1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n\000\n2:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n' > "$DBX_TEST_KEYDIR/bad.key"
+SELECT pg_temp.store_error();
+\! umask 077; (printf '1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n'; head -c 70000 /dev/zero | tr '\000' '\n') > "$DBX_TEST_KEYDIR/bad.key"
+SELECT pg_temp.store_error();
+
 -- A failing store outside any block leaves everything as it was.
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'conn-a', 'id', 'secret');
 SELECT test_helpers.state() = :'before' AS unchanged;

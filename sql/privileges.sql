@@ -33,7 +33,7 @@ SELECT n, test_helpers.error_of(query)
     (5, $$SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'priv-conn')$$),
     (6, $$SELECT * FROM dbx_oauth.credential_metadata$$),
     (7, $$SELECT * FROM dbx_oauth.dbx_check_credentials()$$),
-    (8, $$SELECT * FROM dbx_oauth.oauth_credentials$$),
+    (8, $$SELECT * FROM dbx_oauth.database_configs$$),
     (9, $$SELECT * FROM dbx_oauth.error_catalog$$),
     (10, $$SHOW dbx_oauth.key_file$$)
   ) AS cases(n, query)
@@ -49,9 +49,9 @@ SELECT n, test_helpers.error_of(query)
   FROM (VALUES
     (1, $$SELECT * FROM dbx_oauth.credential_metadata$$),
     (2, $$SELECT * FROM dbx_oauth.dbx_check_credentials()$$),
-    (3, $$SELECT * FROM dbx_oauth.oauth_credentials$$),
-    (4, $$SELECT * FROM dbx_oauth.database_configs$$),
-    (5, $$UPDATE dbx_oauth.oauth_credentials SET client_id = 'x'$$),
+    (3, $$SELECT client_secret_sealed FROM dbx_oauth.database_configs$$),
+    (4, $$SELECT connection_name FROM dbx_oauth.database_configs$$),
+    (5, $$UPDATE dbx_oauth.database_configs SET client_id = 'x'$$),
     (6, $$SET dbx_oauth.key_file = '/tmp/evil.key'$$),
     (7, $$SHOW dbx_oauth.key_file$$)
   ) AS cases(n, query)
@@ -65,7 +65,7 @@ SELECT tenant_id, connection_name, client_id, stored_by, key_version,
        stored_at > now() - interval '1 minute' AS recent
   FROM dbx_oauth.credential_metadata;
 SELECT connection_name, status FROM dbx_oauth.dbx_check_credentials();
-SELECT test_helpers.error_of($$SELECT * FROM dbx_oauth.oauth_credentials$$);
+SELECT test_helpers.error_of($$SELECT * FROM dbx_oauth.database_configs$$);
 RESET ROLE;
 
 -- A hostile search_path changes nothing: look-alike functions and operators
@@ -89,7 +89,7 @@ RESET ROLE;
 SELECT connection_name, client_id, status
   FROM dbx_oauth.credential_metadata JOIN dbx_oauth.dbx_check_credentials() USING (connection_name);
 SELECT position(convert_to('evil-secret', 'UTF8') IN client_secret_sealed) AS plaintext_position
-  FROM dbx_oauth.oauth_credentials;
+  FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL;
 DROP SCHEMA regress_evil CASCADE;
 
 SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', n)->>'successful'

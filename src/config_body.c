@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include <limits.h>
+#include <math.h>
 
 #include "lib/stringinfo.h"
 #include "utils/json.h"
@@ -32,7 +33,7 @@ typedef enum FieldType
 static const char *const type_names[] = {
 	[FIELD_STRING] = "string",
 	[FIELD_BOOLEAN] = "boolean",
-	[FIELD_COUNT] = "non-negative integer",
+	[FIELD_COUNT] = "whole number from 0 to 2147483647",
 	[FIELD_OBJECT] = "JSON object",
 };
 
@@ -100,6 +101,14 @@ static const FieldSpec databricks_config_fields[] = {
 	{NULL}
 };
 
+/* The one-call API's body; clientId and clientSecret follow these. */
+static const FieldSpec one_call_fields[] = {
+	{"connectionName", FIELD_STRING, false, 0, validate_connection_name, NULL, CAPTURE(connection_name)},
+	{"workspaceUrl", FIELD_STRING, true, WORKSPACE_URL_MAX_CHARS, validate_workspace_url, NULL, CAPTURE(workspace_url)},
+	{"warehouseId", FIELD_STRING, true, DEFAULT_MAX_CHARS, NULL, NULL, CAPTURE(warehouse_id)},
+	{NULL}
+};
+
 static const FieldSpec body_fields[] = {
 	{"connection_name", FIELD_STRING, false, 0, validate_connection_name, NULL, CAPTURE(connection_name)},
 	{"database_type", FIELD_STRING, true, DEFAULT_MAX_CHARS, check_database_type, NULL, CAPTURE(database_type)},
@@ -125,22 +134,19 @@ kind_of(FieldType type)
 	pg_unreachable();
 }
 
-/* Whether a JSON number literal is an integer from 0 to INT_MAX. */
+/*
+ * Whether a JSON number literal is a whole number from 0 to INT_MAX; 10,
+ * 10.0 and 1e1 all are, as JSON clients may write any of them.
+ */
 static bool
-is_count(const char *literal)
+parse_count(const char *literal, int *count)
 {
-	int64		value = 0;
+	char	   *end;
+	double		value = strtod(literal, &end);
 
-	if (*literal == '\0')
+	if (*end != '\0' || !isfinite(value) || value != floor(value) || value < 0 || value > INT_MAX)
 		return false;
-	for (const char *p = literal; *p; p++)
-	{
-		if (*p < '0' || *p > '9')
-			return false;
-		value = value * 10 + (*p - '0');
-		if (value > INT_MAX)
-			return false;
-	}
+	*count = (int) value;
 	return true;
 }
 
@@ -152,8 +158,10 @@ static void
 normalize_value(const FieldSpec *field, const JsonNode *value, const char *path,
 				StringInfo out, DatabaseConfig *config)
 {
+	int			count = 0;
+
 	if (value->kind != kind_of(field->type) ||
-		(field->type == FIELD_COUNT && !is_count(value->text)))
+		(field->type == FIELD_COUNT && !parse_count(value->text, &count)))
 		dbx_raise(DBX_ERR_FIELD_TYPE_INVALID, path, type_names[field->type]);
 
 	switch (field->type)
@@ -166,8 +174,10 @@ normalize_value(const FieldSpec *field, const JsonNode *value, const char *path,
 			escape_json(out, value->text);
 			break;
 		case FIELD_BOOLEAN:
-		case FIELD_COUNT:
 			appendStringInfoString(out, value->text);
+			break;
+		case FIELD_COUNT:
+			appendStringInfo(out, "%d", count);
 			break;
 		case FIELD_OBJECT:
 			normalize_object(value, field->members, path, out, config);
@@ -216,14 +226,42 @@ normalize_object(const JsonNode *object, const FieldSpec *fields, const char *pa
 	appendStringInfoChar(out, '}');
 }
 
-void
-database_config_from_json(const JsonNode *body, DatabaseConfig *config)
+/* Check a body against fields, filling config; returns the normalized body. */
+static StringInfo
+normalize_body(const JsonNode *body, const FieldSpec *fields, DatabaseConfig *config)
 {
-	StringInfoData normalized;
+	StringInfo	normalized = makeStringInfo();
 
 	if (body == NULL || body->kind != JSON_KIND_OBJECT)
 		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
 	memset(config, 0, sizeof(DatabaseConfig));
-	initStringInfo(&normalized);
-	normalize_object(body, body_fields, NULL, &normalized, config);
+	normalize_object(body, fields, NULL, normalized, config);
+	return normalized;
+}
+
+void
+database_config_from_json(const JsonNode *body, DatabaseConfig *config)
+{
+	(void) normalize_body(body, body_fields, config);
+}
+
+void
+database_config_from_one_call(JsonNode *body, DatabaseConfig *config,
+							  text **client_id, text **client_secret)
+{
+	StringInfo	normalized = normalize_body(body, one_call_fields, config);
+
+	*client_id = json_take_text(body, "clientId");
+	validate_client_id(*client_id);
+	*client_secret = json_take_text(body, "clientSecret");
+	validate_client_secret(*client_secret);
+
+	config->database_type = "DATABRICKS";
+	resetStringInfo(normalized);
+	appendStringInfoString(normalized, "{\"workspace\": {\"workspace_url\": ");
+	escape_json(normalized, config->workspace_url);
+	appendStringInfoString(normalized, "}, \"sql_warehouse\": {\"warehouse_id\": ");
+	escape_json(normalized, config->warehouse_id);
+	appendStringInfoString(normalized, "}, \"auth_type\": \"OAUTH_M2M\"}");
+	config->databricks_config = normalized->data;
 }

@@ -22,4 +22,12 @@ typedef struct DatabaseConfig
  */
 extern void database_config_from_json(const JsonNode *body, DatabaseConfig *config);
 
+/*
+ * Validate a one-call body {connectionName, workspaceUrl, warehouseId,
+ * clientId, clientSecret}, in that order, and fill config; the credentials
+ * are taken out of the body (the copies in it are wiped).
+ */
+extern void database_config_from_one_call(JsonNode *body, DatabaseConfig *config,
+										  text **client_id, text **client_secret);
+
 #endif

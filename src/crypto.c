@@ -8,13 +8,14 @@
  *   mac_key = HMAC-SHA256(master, "dbx_oauth authentication key v1")
  *   sealed  = format(1) | key version (4, big-endian) | iv (16)
  *             | AES-256-CBC(enc_key, iv, plaintext, PKCS#7 padding)
- *             | HMAC-SHA256(mac_key, len(purpose) (4) | purpose | row id (16)
- *                                    | everything before the tag)
+ *             | HMAC-SHA256(mac_key, context | everything before the tag)
+ *   context = for each part: length (4, big-endian) | bytes
  *
- * The IV comes fresh from gen_random_bytes for every write.  The tag covers
- * the purpose and the row id, so a value copied to another row or used for
- * another purpose does not open.  Keys and plaintext are passed to pgcrypto
- * through the function manager, never through SQL text.
+ * The IV comes fresh from gen_random_bytes for every write.  The context
+ * names the purpose and the row (tenant, connection, client ID), so a value
+ * copied to another row, or left under another client ID, does not open.
+ * Keys and plaintext are passed to pgcrypto through the function manager,
+ * never through SQL text.
  */
 #include "postgres.h"
 
@@ -190,19 +191,22 @@ crypto_derive_key(const uint8 *master, DbxKey *key)
 	hmac_sha256(master, DBX_KEY_BYTES, make_bytea(mac_label, strlen(mac_label)), key->mac_key);
 }
 
-/* The tag of a sealed value's first "covered" bytes, bound to purpose and row. */
+/* The tag of a sealed value's first "covered" bytes, bound to context. */
 static void
 compute_tag(const DbxKey *key, const uint8 *covered, size_t len,
-			const char *purpose, const pg_uuid_t *row_id, uint8 *tag)
+			const SealContext *context, uint8 *tag)
 {
-	size_t		purpose_len = strlen(purpose);
 	StringInfoData input;
 
 	initStringInfo(&input);
 	appendStringInfoSpaces(&input, VARHDRSZ);
-	pq_sendint32(&input, (uint32) purpose_len);
-	appendBinaryStringInfo(&input, purpose, purpose_len);
-	appendBinaryStringInfo(&input, (const char *) row_id->data, UUID_LEN);
+	for (int i = 0; i < context->count; i++)
+	{
+		size_t		part_len = strlen(context->parts[i]);
+
+		pq_sendint32(&input, (uint32) part_len);
+		appendBinaryStringInfo(&input, context->parts[i], part_len);
+	}
 	appendBinaryStringInfo(&input, (const char *) covered, len);
 	SET_VARSIZE(input.data, input.len);
 	hmac_sha256(key->mac_key, DBX_KEY_BYTES, (bytea *) input.data, tag);
@@ -210,7 +214,7 @@ compute_tag(const DbxKey *key, const uint8 *covered, size_t len,
 }
 
 bytea *
-crypto_seal(const DbxKey *key, const bytea *plain, const char *purpose, const pg_uuid_t *row_id)
+crypto_seal(const DbxKey *key, const bytea *plain, const SealContext *context)
 {
 	bytea	   *iv;
 	bytea	   *ciphertext;
@@ -227,7 +231,7 @@ crypto_seal(const DbxKey *key, const bytea *plain, const char *purpose, const pg
 	appendBinaryStringInfo(&sealed, VARDATA_ANY(iv), IV_BYTES);
 	appendBinaryStringInfo(&sealed, VARDATA_ANY(ciphertext), VARSIZE_ANY_EXHDR(ciphertext));
 	enlargeStringInfo(&sealed, TAG_BYTES);
-	compute_tag(key, (uint8 *) sealed.data + VARHDRSZ, sealed.len - VARHDRSZ, purpose, row_id,
+	compute_tag(key, (uint8 *) sealed.data + VARHDRSZ, sealed.len - VARHDRSZ, context,
 				(uint8 *) sealed.data + sealed.len);
 	sealed.len += TAG_BYTES;
 	SET_VARSIZE(sealed.data, sealed.len);
@@ -262,7 +266,7 @@ tags_equal(const uint8 *a, const uint8 *b)
 }
 
 bytea *
-crypto_open(const DbxKey *key, const bytea *sealed, const char *purpose, const pg_uuid_t *row_id)
+crypto_open(const DbxKey *key, const bytea *sealed, const SealContext *context)
 {
 	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
 	size_t		len = VARSIZE_ANY_EXHDR(sealed);
@@ -273,7 +277,7 @@ crypto_open(const DbxKey *key, const bytea *sealed, const char *purpose, const p
 	if (!crypto_sealed_key_version(sealed, &version) || version != key->version ||
 		ct_len % AES_BLOCK != 0)
 		return NULL;
-	compute_tag(key, p, len - TAG_BYTES, purpose, row_id, expected);
+	compute_tag(key, p, len - TAG_BYTES, context, expected);
 	if (!tags_equal(expected, p + len - TAG_BYTES))
 		return NULL;
 	return aes_cbc(&pgcrypto.decrypt_iv, make_bytea(p + HEADER_BYTES, ct_len),

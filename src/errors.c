@@ -7,6 +7,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 
 #include "errors.h"
 
@@ -17,6 +18,7 @@ typedef struct DbxErrorEntry
 	const char *code;
 	int			sqlstate;
 	int			http_status;
+	bool		http_only;		/* only the REST layer answers with it */
 	const char *params[DBX_MAX_PARAMS]; /* names, in message order */
 	const char *text;			/* "<param>" marks where a value goes */
 	const char *hint;			/* NULL when there is nothing to add */
@@ -25,123 +27,193 @@ typedef struct DbxErrorEntry
 /* Indexed by DbxErrorId; the order of this table is the order of the view. */
 static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 	[DBX_ERR_CLIENT_ID_REQUIRED] = {
-		"DS_DATABRICKS_OAUTH_CLIENT_ID_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_DATABRICKS_OAUTH_CLIENT_ID_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Databricks OAuth client ID is required. The clientId field cannot be null or empty when storing Databricks M2M OAuth credentials",
 		"Pass the application (client) ID of the Databricks service principal."
 	},
 	[DBX_ERR_CLIENT_SECRET_REQUIRED] = {
-		"DS_DATABRICKS_OAUTH_CLIENT_SECRET_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_DATABRICKS_OAUTH_CLIENT_SECRET_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Databricks OAuth client secret is required. The clientSecret field cannot be null or empty when storing Databricks M2M OAuth credentials",
 		"Pass an OAuth secret of the Databricks service principal."
 	},
 	[DBX_ERR_CONNECTION_ALREADY_EXISTS] = {
-		"DS_SNOWFLAKE_CONNECTION_ALREADY_EXISTS", ERRCODE_DUPLICATE_OBJECT, 400, {"name", "tenant"},
+		"DS_SNOWFLAKE_CONNECTION_ALREADY_EXISTS", ERRCODE_DUPLICATE_OBJECT, 400, false, {"name", "tenant"},
 		"A connection with this name already exists. A connection named <name> already exists for tenant <tenant>. Please choose a different name.",
 		NULL
 	},
 	[DBX_ERR_TENANT_ID_REQUIRED] = {
-		"DS_TENANT_ID_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_TENANT_ID_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Tenant ID is required. The tenant ID cannot be null or empty.",
 		NULL
 	},
 	[DBX_ERR_TENANT_ID_INVALID] = {
-		"DS_TENANT_ID_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_TENANT_ID_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Tenant ID is invalid. A tenant ID is 1 to 64 letters, digits, '_' or '-'.",
 		NULL
 	},
 	[DBX_ERR_CONNECTION_NAME_REQUIRED] = {
-		"DS_CONNECTION_NAME_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_CONNECTION_NAME_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Connection name is required. The connection name cannot be null or empty.",
 		NULL
 	},
 	[DBX_ERR_CONNECTION_NAME_INVALID] = {
-		"DS_CONNECTION_NAME_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_CONNECTION_NAME_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Connection name is invalid. A connection name is 1 to 128 letters, digits, '.', '_' or '-' and starts with a letter or digit.",
 		NULL
 	},
 	[DBX_ERR_CONNECTION_NOT_FOUND] = {
-		"DS_CONNECTION_NOT_FOUND", ERRCODE_UNDEFINED_OBJECT, 404, {"name", "tenant"},
+		"DS_CONNECTION_NOT_FOUND", ERRCODE_UNDEFINED_OBJECT, 404, false, {"name", "tenant"},
 		"Connection not found. No connection named <name> exists for tenant <tenant>.",
 		"Create the database config first; connection names are case-sensitive."
 	},
 	[DBX_ERR_CLIENT_ID_INVALID] = {
-		"DS_DATABRICKS_OAUTH_CLIENT_ID_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_DATABRICKS_OAUTH_CLIENT_ID_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Databricks OAuth client ID is invalid. The clientId field cannot contain control characters or ':'.",
 		NULL
 	},
 	[DBX_ERR_CLIENT_SECRET_INVALID] = {
-		"DS_DATABRICKS_OAUTH_CLIENT_SECRET_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_DATABRICKS_OAUTH_CLIENT_SECRET_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Databricks OAuth client secret is invalid. The clientSecret field cannot contain control characters such as line breaks.",
 		"Check that no line break was copied along with the secret."
 	},
 	[DBX_ERR_VALUE_TOO_LONG] = {
-		"DS_VALUE_TOO_LONG", ERRCODE_STRING_DATA_RIGHT_TRUNCATION, 400, {"field", "limit"},
+		"DS_VALUE_TOO_LONG", ERRCODE_STRING_DATA_RIGHT_TRUNCATION, 400, false, {"field", "limit"},
 		"Value too long. The <field> field cannot be longer than <limit> characters.",
 		NULL
 	},
 	[DBX_ERR_INVALID_REQUEST_BODY] = {
-		"DS_INVALID_REQUEST_BODY", ERRCODE_INVALID_TEXT_REPRESENTATION, 400, {NULL},
-		"Invalid request body. The request body must be a JSON object.",
+		"DS_INVALID_REQUEST_BODY", ERRCODE_INVALID_TEXT_REPRESENTATION, 400, false, {NULL},
+		"Invalid request body. The request body must be a valid JSON object.",
 		NULL
 	},
 	[DBX_ERR_JSON_DUPLICATE_KEY] = {
-		"DS_JSON_DUPLICATE_KEY", ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE, 400, {NULL},
+		"DS_JSON_DUPLICATE_KEY", ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE, 400, false, {NULL},
 		"Duplicate JSON key. A key appears more than once in the same JSON object.",
 		NULL
 	},
 	[DBX_ERR_FIELD_REQUIRED] = {
-		"DS_FIELD_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {"field"},
+		"DS_FIELD_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {"field"},
 		"A required field is missing. The <field> field cannot be null or empty.",
 		NULL
 	},
 	[DBX_ERR_FIELD_TYPE_INVALID] = {
-		"DS_FIELD_TYPE_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {"field", "type"},
+		"DS_FIELD_TYPE_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {"field", "type"},
 		"Invalid field type. The <field> field must be a <type>.",
 		NULL
 	},
 	[DBX_ERR_FIELD_VALUE_INVALID] = {
-		"DS_FIELD_VALUE_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {"field"},
+		"DS_FIELD_VALUE_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {"field"},
 		"Invalid field value. The <field> field cannot contain control characters.",
 		NULL
 	},
 	[DBX_ERR_DATABASE_TYPE_UNSUPPORTED] = {
-		"DS_DATABASE_TYPE_UNSUPPORTED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_DATABASE_TYPE_UNSUPPORTED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Unsupported database type. The database_type field must be DATABRICKS.",
 		NULL
 	},
 	[DBX_ERR_AUTH_TYPE_UNSUPPORTED] = {
-		"DS_AUTH_TYPE_UNSUPPORTED", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_AUTH_TYPE_UNSUPPORTED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Unsupported authentication type. The auth_type field must be OAUTH_M2M; personal access tokens are not supported.",
 		NULL
 	},
 	[DBX_ERR_WORKSPACE_URL_INVALID] = {
-		"DS_DATABRICKS_WORKSPACE_URL_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, {NULL},
+		"DS_DATABRICKS_WORKSPACE_URL_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
 		"Invalid Databricks workspace URL. The workspace_url field must be an https URL of a workspace host, such as https://dbc-a1b2c3d4-e5f6.cloud.databricks.com, without user name, path, query or fragment.",
 		NULL
 	},
 	[DBX_ERR_KEY_NOT_CONFIGURED] = {
-		"DS_ENCRYPTION_KEY_NOT_CONFIGURED", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 500, {NULL},
+		"DS_ENCRYPTION_KEY_NOT_CONFIGURED", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 500, false, {NULL},
 		"Encryption key is not configured. Credentials cannot be stored or read until an administrator sets dbx_oauth.key_file.",
 		"A superuser sets dbx_oauth.key_file to the absolute path of the key file and reloads the configuration."
 	},
 	[DBX_ERR_KEY_FILE_UNREADABLE] = {
-		"DS_ENCRYPTION_KEY_FILE_UNREADABLE", ERRCODE_UNDEFINED_FILE, 500, {NULL},
+		"DS_ENCRYPTION_KEY_FILE_UNREADABLE", ERRCODE_UNDEFINED_FILE, 500, false, {NULL},
 		"Encryption key file cannot be read. Credentials cannot be stored or read until the file named by dbx_oauth.key_file can be read by the server.",
 		"The server log names the file and the reason."
 	},
 	[DBX_ERR_KEY_FILE_INSECURE] = {
-		"DS_ENCRYPTION_KEY_FILE_INSECURE", ERRCODE_CONFIG_FILE_ERROR, 500, {NULL},
+		"DS_ENCRYPTION_KEY_FILE_INSECURE", ERRCODE_CONFIG_FILE_ERROR, 500, false, {NULL},
 		"Encryption key file is not protected. The key file must be a regular file outside the data directory that only its owner can read or write.",
-		"Run chmod 600 on the key file and keep it outside the data directory."
+		"Make the server's operating-system user the owner of the key file, run chmod 600 on it, and keep it outside the data directory."
 	},
 	[DBX_ERR_KEY_FILE_INVALID] = {
-		"DS_ENCRYPTION_KEY_FILE_INVALID", ERRCODE_CONFIG_FILE_ERROR, 500, {"line"},
+		"DS_ENCRYPTION_KEY_FILE_INVALID", ERRCODE_CONFIG_FILE_ERROR, 500, false, {"line"},
 		"Encryption key file is malformed. Line <line> is not of the form <version>:<64 hexadecimal characters> with a version from 1 to 2147483647 that appears once.",
 		NULL
 	},
 	[DBX_ERR_KEY_FILE_EMPTY] = {
-		"DS_ENCRYPTION_KEY_FILE_EMPTY", ERRCODE_CONFIG_FILE_ERROR, 500, {NULL},
+		"DS_ENCRYPTION_KEY_FILE_EMPTY", ERRCODE_CONFIG_FILE_ERROR, 500, false, {NULL},
 		"Encryption key file has no keys. Add a line of the form <version>:<64 hexadecimal characters>.",
+		NULL
+	},
+	[DBX_ERR_KEY_FILE_TOO_LARGE] = {
+		"DS_ENCRYPTION_KEY_FILE_TOO_LARGE", ERRCODE_CONFIG_FILE_ERROR, 500, false, {NULL},
+		"Encryption key file is too large. A key file cannot be larger than 64 kilobytes.",
+		NULL
+	},
+	[DBX_ERR_CONNECTION_ALREADY_ACTIVE] = {
+		"DS_DATABRICKS_CONNECTION_ALREADY_ACTIVE", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 400, true, {"tenant"},
+		"An active Databricks connection already exists. Tenant <tenant> already has an active Databricks connection; store new credentials on it or delete it first.",
+		NULL
+	},
+	[DBX_ERR_ACCESS_DENIED] = {
+		"DS_ACCESS_DENIED", ERRCODE_INSUFFICIENT_PRIVILEGE, 403, true, {"tenant"},
+		"Access denied. The caller may not act for tenant <tenant>.",
+		NULL
+	},
+	[DBX_ERR_FORBIDDEN] = {
+		"DS_FORBIDDEN", ERRCODE_INSUFFICIENT_PRIVILEGE, 403, true, {NULL},
+		"Access denied. The role of the token may not use this API.",
+		NULL
+	},
+	[DBX_ERR_AUTH_TOKEN_REQUIRED] = {
+		"DS_AUTH_TOKEN_REQUIRED", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, 401, true, {NULL},
+		"Authentication required. Send a bearer token in the Authorization header.",
+		NULL
+	},
+	[DBX_ERR_AUTH_TOKEN_INVALID] = {
+		"DS_AUTH_TOKEN_INVALID", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, 401, true, {NULL},
+		"Invalid authentication token. The bearer token is malformed or its signature does not verify.",
+		NULL
+	},
+	[DBX_ERR_AUTH_TOKEN_EXPIRED] = {
+		"DS_AUTH_TOKEN_EXPIRED", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, 401, true, {NULL},
+		"Authentication token expired. Send a new bearer token.",
+		NULL
+	},
+	[DBX_ERR_BAD_REQUEST] = {
+		"DS_BAD_REQUEST", ERRCODE_PROTOCOL_VIOLATION, 400, true, {NULL},
+		"Bad request. The request is not valid HTTP, or its request line or headers are too long.",
+		NULL
+	},
+	[DBX_ERR_ROUTE_NOT_FOUND] = {
+		"DS_ROUTE_NOT_FOUND", ERRCODE_UNDEFINED_FUNCTION, 404, true, {NULL},
+		"Resource not found. No API route matches this path.",
+		NULL
+	},
+	[DBX_ERR_METHOD_NOT_ALLOWED] = {
+		"DS_METHOD_NOT_ALLOWED", ERRCODE_FEATURE_NOT_SUPPORTED, 405, true, {NULL},
+		"Method not allowed. The Allow header lists the methods this route accepts.",
+		NULL
+	},
+	[DBX_ERR_REQUEST_TOO_LARGE] = {
+		"DS_REQUEST_TOO_LARGE", ERRCODE_PROGRAM_LIMIT_EXCEEDED, 413, false, {NULL},
+		"Request body too large. The request body cannot be larger than 64 kilobytes.",
+		NULL
+	},
+	[DBX_ERR_UNSUPPORTED_MEDIA_TYPE] = {
+		"DS_UNSUPPORTED_MEDIA_TYPE", ERRCODE_INVALID_PARAMETER_VALUE, 415, true, {NULL},
+		"Unsupported content type. Send the request body as application/json.",
+		NULL
+	},
+	[DBX_ERR_SERVICE_UNAVAILABLE] = {
+		"DS_SERVICE_UNAVAILABLE", ERRCODE_CANNOT_CONNECT_NOW, 503, true, {NULL},
+		"Service unavailable. The request could not be completed now; try again later.",
+		NULL
+	},
+	[DBX_ERR_INTERNAL] = {
+		"DS_INTERNAL_ERROR", ERRCODE_INTERNAL_ERROR, 500, true, {NULL},
+		"Internal error. The request could not be completed; the server log has the details.",
 		NULL
 	},
 };
@@ -241,9 +313,91 @@ dbx_raise_with_log_detail(const char *log_detail, DbxErrorId id,...)
 	va_end(args);
 }
 
+/* The entry whose code the message starts with ("Code: <CODE>;"), or -1. */
+static int
+entry_of_message(const char *message)
+{
+	const char *prefix = "Code: ";
+
+	if (strncmp(message, prefix, strlen(prefix)) != 0)
+		return -1;
+	message += strlen(prefix);
+	for (int id = 0; id < DBX_ERROR_COUNT; id++)
+	{
+		size_t		len = strlen(catalog[id].code);
+
+		if (strncmp(message, catalog[id].code, len) == 0 && message[len] == ';')
+			return id;
+	}
+	return -1;
+}
+
+/* Errors that say "try again", not "you did something wrong". */
+static bool
+is_transient(int sqlstate)
+{
+	return sqlstate == ERRCODE_QUERY_CANCELED ||
+		sqlstate == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+		sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED ||
+		sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
+		sqlstate == ERRCODE_ADMIN_SHUTDOWN ||
+		ERRCODE_TO_CATEGORY(sqlstate) == ERRCODE_INSUFFICIENT_RESOURCES;
+}
+
+/* {"successful": false, "error": "<message>"} */
+static char *
+envelope(const char *message)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"successful\": false, \"error\": ");
+	escape_json(&buf, message);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+char *
+dbx_error_response(const char *message, int sqlstate, int *http_status)
+{
+	int			id = entry_of_message(message);
+
+	if (id < 0)
+	{
+		id = sqlstate == ERRCODE_INSUFFICIENT_PRIVILEGE ? DBX_ERR_FORBIDDEN
+			: is_transient(sqlstate) ? DBX_ERR_SERVICE_UNAVAILABLE
+			: DBX_ERR_INTERNAL;
+		message = format_message(&catalog[id], NULL);
+	}
+	*http_status = catalog[id].http_status;
+	return envelope(message);
+}
+
+PG_FUNCTION_INFO_V1(dbx_error_envelope);
+
+/* SQL: the HTTP error body of a catalog entry that takes no parameters. */
+Datum
+dbx_error_envelope(PG_FUNCTION_ARGS)
+{
+	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	for (int id = 0; id < DBX_ERROR_COUNT; id++)
+	{
+		if (strcmp(catalog[id].code, code) != 0)
+			continue;
+		if (param_count(&catalog[id]) > 0)
+			ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("error code %s takes parameters", code));
+		PG_RETURN_TEXT_P(cstring_to_text(envelope(format_message(&catalog[id], NULL))));
+	}
+	ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
+			errmsg("error code %s is not in the catalog", code));
+	PG_RETURN_NULL();
+}
+
 PG_FUNCTION_INFO_V1(dbx_error_catalog);
 
-/* SQL: every catalog entry as (code, sqlstate, http_status, parameters, message, hint). */
+/* SQL: every catalog entry as (code, sqlstate, http_status, parameters, message, hint, http_only). */
 Datum
 dbx_error_catalog(PG_FUNCTION_ARGS)
 {
@@ -255,8 +409,8 @@ dbx_error_catalog(PG_FUNCTION_ARGS)
 		const DbxErrorEntry *entry = &catalog[id];
 		int			nparams = param_count(entry);
 		Datum		names[DBX_MAX_PARAMS];
-		Datum		values[6];
-		bool		nulls[6] = {false};
+		Datum		values[7];
+		bool		nulls[7] = {false};
 
 		for (int i = 0; i < nparams; i++)
 			names[i] = CStringGetTextDatum(entry->params[i]);
@@ -267,6 +421,7 @@ dbx_error_catalog(PG_FUNCTION_ARGS)
 		values[4] = CStringGetTextDatum(entry->text);
 		values[5] = entry->hint ? CStringGetTextDatum(entry->hint) : (Datum) 0;
 		nulls[5] = (entry->hint == NULL);
+		values[6] = BoolGetDatum(entry->http_only);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -34,8 +34,31 @@ typedef enum DbxErrorId
 	DBX_ERR_KEY_FILE_INSECURE,
 	DBX_ERR_KEY_FILE_INVALID,
 	DBX_ERR_KEY_FILE_EMPTY,
+	DBX_ERR_KEY_FILE_TOO_LARGE,
+	DBX_ERR_CONNECTION_ALREADY_ACTIVE,
+	DBX_ERR_ACCESS_DENIED,
+	DBX_ERR_FORBIDDEN,
+	DBX_ERR_AUTH_TOKEN_REQUIRED,
+	DBX_ERR_AUTH_TOKEN_INVALID,
+	DBX_ERR_AUTH_TOKEN_EXPIRED,
+	DBX_ERR_BAD_REQUEST,
+	DBX_ERR_ROUTE_NOT_FOUND,
+	DBX_ERR_METHOD_NOT_ALLOWED,
+	DBX_ERR_REQUEST_TOO_LARGE,
+	DBX_ERR_UNSUPPORTED_MEDIA_TYPE,
+	DBX_ERR_SERVICE_UNAVAILABLE,
+	DBX_ERR_INTERNAL,
 	DBX_ERROR_COUNT
 } DbxErrorId;
+
+/*
+ * The vendor envelope {"successful": false, "error": "..."} and HTTP status
+ * for a caught error.  A catalog error keeps its message and status; any
+ * other error becomes DS_FORBIDDEN (42501), DS_SERVICE_UNAVAILABLE
+ * (cancellation, serialization failure, deadlock, resource exhaustion) or
+ * DS_INTERNAL_ERROR, so that nothing internal reaches a client.
+ */
+extern char *dbx_error_response(const char *message, int sqlstate, int *http_status);
 
 /* Raise catalog entry "id" as a SQL ERROR; pass one C string per parameter. */
 extern void dbx_raise(DbxErrorId id,...) pg_attribute_noreturn();

@@ -10,6 +10,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
+#include "utils/builtins.h"
 
 #include "errors.h"
 #include "json_input.h"
@@ -162,7 +163,12 @@ json_parse_document(const char *json, int len)
 	TreeBuilder builder = {0};
 	JsonSemAction actions = {0};
 	JsonLexContext *lex;
+	JsonParseErrorType result;
+	char	   *copy;
 
+	/* Bounds the tree's memory: a body is small, and its tree is larger still. */
+	if (len > DBX_JSON_MAX_BYTES)
+		dbx_raise(DBX_ERR_REQUEST_TOO_LARGE);
 	actions.semstate = &builder;
 	actions.object_start = on_object_start;
 	actions.object_end = on_object_end;
@@ -171,9 +177,15 @@ json_parse_document(const char *json, int len)
 	actions.object_field_start = on_field_start;
 	actions.scalar = on_scalar;
 
-	lex = makeJsonLexContextCstringLen(pnstrdup(json, len), len, GetDatabaseEncoding(), true);
-	/* The parser's own message could quote the input, which may hold a secret. */
-	if (pg_parse_json(lex, &actions) != JSON_SUCCESS)
+	copy = pnstrdup(json, len);
+	lex = makeJsonLexContextCstringLen(copy, len, GetDatabaseEncoding(), true);
+	result = pg_parse_json(lex, &actions);
+	/* The input and the lexer's buffer may hold a secret. */
+	explicit_bzero(copy, len);
+	if (lex->strval != NULL)
+		explicit_bzero(lex->strval->data, lex->strval->maxlen);
+	/* The parser's own message could quote the input: do not use it. */
+	if (result != JSON_SUCCESS)
 		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
 	return builder.root;
 }
@@ -187,4 +199,19 @@ json_member(const JsonNode *object, const char *key)
 		if (strcmp(object->keys[i], key) == 0)
 			return object->values[i];
 	return NULL;
+}
+
+text *
+json_take_text(JsonNode *object, const char *key)
+{
+	JsonNode   *value = json_member(object, key);
+	text	   *result;
+
+	if (value == NULL || value->kind == JSON_KIND_NULL)
+		return NULL;
+	if (value->kind != JSON_KIND_STRING)
+		dbx_raise(DBX_ERR_FIELD_TYPE_INVALID, key, "string");
+	result = cstring_to_text(value->text);
+	explicit_bzero(value->text, strlen(value->text));
+	return result;
 }

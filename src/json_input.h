@@ -25,13 +25,24 @@ typedef struct JsonNode
 	struct JsonNode **values;	/* object member values, array elements */
 } JsonNode;
 
+/* The largest document parsed: as large as the REST layer lets a body be. */
+#define DBX_JSON_MAX_BYTES (64 * 1024)
+
 /*
  * Parse a JSON document.  Invalid JSON raises DS_INVALID_REQUEST_BODY; a key
- * repeated within one object raises DS_JSON_DUPLICATE_KEY.
+ * repeated within one object raises DS_JSON_DUPLICATE_KEY; a document over
+ * DBX_JSON_MAX_BYTES raises DS_REQUEST_TOO_LARGE.
  */
 extern JsonNode *json_parse_document(const char *json, int len);
 
 /* The member "key" of an object node, or NULL if it has none. */
 extern JsonNode *json_member(const JsonNode *object, const char *key);
+
+/*
+ * The string member "key" as text, or NULL when it is missing or null; raises
+ * DS_FIELD_TYPE_INVALID for another type.  The copy in the tree is wiped, so
+ * a secret taken this way stays in one place.
+ */
+extern text *json_take_text(JsonNode *object, const char *key);
 
 #endif

@@ -65,7 +65,7 @@ json_time_member(StringInfo out, bool *first, const char *key, TimestampTz t)
 }
 
 Datum
-json_result(StringInfo out)
+json_result(const char *body)
 {
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(out->data, out->len));
+	PG_RETURN_TEXT_P(cstring_to_text(body));
 }

@@ -24,7 +24,7 @@ extern void json_string_member(StringInfo out, bool *first, const char *key, con
 /* "key": "2026-12-03T16:20:15.123Z" */
 extern void json_time_member(StringInfo out, bool *first, const char *key, TimestampTz t);
 
-/* Return a built body as a json Datum. */
-extern Datum json_result(StringInfo out);
+/* A body as a json Datum. */
+extern Datum json_result(const char *body);
 
 #endif

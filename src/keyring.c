@@ -4,8 +4,8 @@
  *
  * File format: one key per line, "<version>:<64 hex characters>", with
  * blank lines and lines starting with '#' ignored.  Versions run from 1 to
- * 2147483647 and appear once.  The file must be a regular file outside the
- * data directory with no group or other permissions.
+ * 2147483647 and appear once.  The file must be a regular file of at most
+ * 64 kB outside the data directory, with no group or other permissions.
  *
  * Every operation that needs a key stats the file; when its identity, size
  * or times change the whole file is read again, so adding a line takes
@@ -45,6 +45,8 @@ typedef struct ParsedKey
 	uint8		master[DBX_KEY_BYTES];
 } ParsedKey;
 
+#define KEY_FILE_MAX_BYTES (64 * 1024)
+
 static Keyring *current = NULL;
 
 /* Whether the file still is what was read into "ring". */
@@ -70,6 +72,15 @@ raise_unreadable(const char *path, const char *what)
 							  DBX_ERR_KEY_FILE_UNREADABLE);
 }
 
+/* Refuse anything but a regular file (a FIFO, say, would block open()). */
+static void
+check_regular_file(const char *path, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		dbx_raise_with_log_detail(psprintf("key file \"%s\" is not a regular file", path),
+								  DBX_ERR_KEY_FILE_INSECURE);
+}
+
 /* Refuse a key file others can read, or one inside the data directory. */
 static void
 check_protection(const char *path, const struct stat *st)
@@ -77,9 +88,7 @@ check_protection(const char *path, const struct stat *st)
 	char		real_file[PATH_MAX];
 	char		real_datadir[PATH_MAX];
 
-	if (!S_ISREG(st->st_mode))
-		dbx_raise_with_log_detail(psprintf("key file \"%s\" is not a regular file", path),
-								  DBX_ERR_KEY_FILE_INSECURE);
+	check_regular_file(path, st);
 	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0)
 		dbx_raise_with_log_detail(psprintf("key file \"%s\" has permissions %04o; it must allow no group or other access",
 										   path, (unsigned int) (st->st_mode & 07777)),
@@ -189,15 +198,21 @@ parse_key_file(char *text, ParsedKey *keys, int *nkeys)
 static char *
 read_key_file(const char *path, struct stat *st)
 {
-	int			fd = OpenTransientFile(path, O_RDONLY);
+	int			fd;
 	char	   *text;
 	size_t		done = 0;
 
+	/* Non-blocking, so that a FIFO swapped in after the check cannot hang us. */
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		raise_unreadable(path, "open");
 	if (fstat(fd, st) != 0)
 		raise_unreadable(path, "stat");
 	check_protection(path, st);
+	if (st->st_size > KEY_FILE_MAX_BYTES)
+		dbx_raise_with_log_detail(psprintf("key file \"%s\" has %lld bytes", path,
+										   (long long) st->st_size),
+								  DBX_ERR_KEY_FILE_TOO_LARGE);
 
 	text = palloc(st->st_size + 1);
 	while (done < (size_t) st->st_size)
@@ -215,6 +230,17 @@ read_key_file(const char *path, struct stat *st)
 	}
 	CloseTransientFile(fd);
 	text[done] = '\0';
+	/* A NUL would end the parse early and hide the lines after it. */
+	if (strlen(text) != done)
+	{
+		int			line = 1;
+
+		for (const char *p = text; *p; p++)
+			line += (*p == '\n');
+		explicit_bzero(text, done);
+		dbx_raise_with_log_detail(psprintf("key file \"%s\" contains a NUL byte", path),
+								  DBX_ERR_KEY_FILE_INVALID, psprintf("%d", line));
+	}
 	return text;
 }
 
@@ -290,6 +316,7 @@ current_keyring(void)
 		dbx_raise(DBX_ERR_KEY_NOT_CONFIGURED);
 	if (stat(dbx_key_file, &st) != 0)
 		raise_unreadable(dbx_key_file, "stat");
+	check_regular_file(dbx_key_file, &st);
 	if (current == NULL || !same_file(current, dbx_key_file, &st))
 		load_keyring(dbx_key_file);
 	return current;

@@ -35,10 +35,9 @@ typedef struct Statement
 } Statement;
 
 #define CONFIG_SELECT \
-	"SELECT c.connection_id, c.tenant_id, c.connection_name, c.database_type," \
-	" c.databricks_config::pg_catalog.text, c.status, c.created_time, c.updated_time, k.client_id" \
-	" FROM dbx_oauth.database_configs c" \
-	" LEFT JOIN dbx_oauth.oauth_credentials k ON k.connection_id = c.connection_id"
+	"SELECT connection_id, tenant_id, connection_name, database_type," \
+	" databricks_config::pg_catalog.text, status, created_time, updated_time, client_id" \
+	" FROM dbx_oauth.database_configs"
 
 static Statement insert_config = {
 	"INSERT INTO dbx_oauth.database_configs (connection_id, tenant_id, connection_name,"
@@ -49,12 +48,12 @@ static Statement insert_config = {
 };
 
 static Statement get_config = {
-	CONFIG_SELECT " WHERE c.tenant_id = $1 AND c.connection_name = $2",
+	CONFIG_SELECT " WHERE tenant_id = $1 AND connection_name = $2",
 	2, {TEXTOID, TEXTOID}
 };
 
 static Statement list_configs = {
-	CONFIG_SELECT " WHERE c.tenant_id = $1 ORDER BY c.created_time, c.connection_name",
+	CONFIG_SELECT " WHERE tenant_id = $1 ORDER BY created_time, connection_name",
 	1, {TEXTOID}
 };
 
@@ -64,26 +63,23 @@ static Statement delete_config = {
 	2, {TEXTOID, TEXTOID}
 };
 
-static Statement lock_config = {
-	"UPDATE dbx_oauth.database_configs SET updated_time = $3"
+/* Rotation is this one statement: the row lock queues concurrent stores. */
+static Statement put_credentials = {
+	"UPDATE dbx_oauth.database_configs SET client_id = $3, client_secret_sealed = $4,"
+	" key_version = $5, stored_at = $6, stored_by = $7, updated_time = $6"
 	" WHERE tenant_id = $1 AND connection_name = $2 RETURNING connection_id",
-	3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}
+	7, {TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID, TIMESTAMPTZOID, NAMEOID}
 };
 
-static Statement put_credentials = {
-	"INSERT INTO dbx_oauth.oauth_credentials (connection_id, client_id, client_secret_sealed,"
-	" key_version, stored_at, stored_by) VALUES ($1, $2, $3, $4, $5, $6)"
-	" ON CONFLICT (connection_id) DO UPDATE SET client_id = excluded.client_id,"
-	" client_secret_sealed = excluded.client_secret_sealed, key_version = excluded.key_version,"
-	" stored_at = excluded.stored_at, stored_by = excluded.stored_by",
-	6, {UUIDOID, TEXTOID, BYTEAOID, INT4OID, TIMESTAMPTZOID, NAMEOID}
+static Statement tenant_has_active = {
+	"SELECT FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND status = 'ACTIVE' LIMIT 1",
+	1, {TEXTOID}
 };
 
 static Statement list_credentials = {
-	"SELECT k.connection_id, c.tenant_id, c.connection_name, k.key_version, k.client_secret_sealed"
-	" FROM dbx_oauth.oauth_credentials k"
-	" JOIN dbx_oauth.database_configs c ON c.connection_id = k.connection_id"
-	" ORDER BY c.tenant_id, c.connection_name",
+	"SELECT connection_id, tenant_id, connection_name, client_id, key_version, client_secret_sealed"
+	" FROM dbx_oauth.database_configs WHERE client_secret_sealed IS NOT NULL"
+	" ORDER BY tenant_id, connection_name",
 	0, {InvalidOid}
 };
 
@@ -264,25 +260,13 @@ storage_delete_config(const char *tenant, const char *name, pg_uuid_t *id)
 }
 
 bool
-storage_lock_config(const char *tenant, const char *name, TimestampTz now, pg_uuid_t *id)
-{
-	Datum		values[] = {
-		CStringGetTextDatum(tenant), CStringGetTextDatum(name), TimestampTzGetDatum(now)
-	};
-
-	if (run(&lock_config, values) != 1)
-		return false;
-	column_uuid(0, 1, id);
-	return true;
-}
-
-void
-storage_put_credentials(const pg_uuid_t *id, const text *client_id,
+storage_put_credentials(const char *tenant, const char *name, const text *client_id,
 						const bytea *sealed_secret, int32 key_version,
-						TimestampTz stored_at, const char *stored_by)
+						TimestampTz stored_at, const char *stored_by, pg_uuid_t *id)
 {
 	Datum		values[] = {
-		UUIDPGetDatum(id),
+		CStringGetTextDatum(tenant),
+		CStringGetTextDatum(name),
 		PointerGetDatum(client_id),
 		PointerGetDatum(sealed_secret),
 		Int32GetDatum(key_version),
@@ -290,7 +274,18 @@ storage_put_credentials(const pg_uuid_t *id, const text *client_id,
 		DirectFunctionCall1(namein, CStringGetDatum(stored_by)),
 	};
 
-	run(&put_credentials, values);
+	if (run(&put_credentials, values) != 1)
+		return false;
+	column_uuid(0, 1, id);
+	return true;
+}
+
+bool
+storage_tenant_has_active_config(const char *tenant)
+{
+	Datum		values[] = {CStringGetTextDatum(tenant)};
+
+	return run(&tenant_has_active, values) == 1;
 }
 
 List *
@@ -301,17 +296,17 @@ storage_list_credentials(void)
 
 	for (uint64 row = 0; row < count; row++)
 	{
-		MemoryContext old = MemoryContextSwitchTo(result_context);
-		CredentialRow *credential = palloc0(sizeof(CredentialRow));
+		CredentialRow *credential = MemoryContextAllocZero(result_context, sizeof(CredentialRow));
+		MemoryContext old;
 		bool		isnull;
 
-		MemoryContextSwitchTo(old);
 		column_uuid(row, 1, &credential->connection_id);
 		credential->tenant_id = column_text(row, 2);
 		credential->connection_name = column_text(row, 3);
-		credential->key_version = DatumGetInt32(column(row, 4, &isnull));
+		credential->client_id = column_text(row, 4);
+		credential->key_version = DatumGetInt32(column(row, 5, &isnull));
 		old = MemoryContextSwitchTo(result_context);
-		credential->sealed_secret = DatumGetByteaPCopy(column(row, 5, &isnull));
+		credential->sealed_secret = DatumGetByteaPCopy(column(row, 6, &isnull));
 		result = lappend(result, credential);
 		MemoryContextSwitchTo(old);
 	}

@@ -40,6 +40,7 @@ typedef struct CredentialRow
 	pg_uuid_t	connection_id;
 	char	   *tenant_id;
 	char	   *connection_name;
+	char	   *client_id;
 	int32		key_version;
 	bytea	   *sealed_secret;
 } CredentialRow;
@@ -62,20 +63,20 @@ extern ConfigRow *storage_get_config(const char *tenant, const char *name);
 /* All configs of the tenant, oldest first. */
 extern List *storage_list_configs(const char *tenant);
 
-/* Delete the config (and, by cascade, its credentials); false if there was none. */
+/* Delete the config and its credentials; false if there was none. */
 extern bool storage_delete_config(const char *tenant, const char *name, pg_uuid_t *id);
 
 /*
- * Lock the tenant's config of that name for a credential write and set its
- * updated_time; false if there is none.
+ * Insert or replace the credentials of the tenant's config of that name, and
+ * move its updated_time; false (nothing written) if there is no such config.
+ * Sets *id to the config's id.
  */
-extern bool storage_lock_config(const char *tenant, const char *name, TimestampTz now,
-								pg_uuid_t *id);
-
-/* Insert or replace the credentials of a config. */
-extern void storage_put_credentials(const pg_uuid_t *id, const text *client_id,
+extern bool storage_put_credentials(const char *tenant, const char *name, const text *client_id,
 									const bytea *sealed_secret, int32 key_version,
-									TimestampTz stored_at, const char *stored_by);
+									TimestampTz stored_at, const char *stored_by, pg_uuid_t *id);
+
+/* Whether the tenant has a config whose status is ACTIVE. */
+extern bool storage_tenant_has_active_config(const char *tenant);
 
 /* Every stored credential, ordered by tenant and connection name. */
 extern List *storage_list_credentials(void);

@@ -12,69 +12,102 @@
 #include "errors.h"
 #include "validate.h"
 
-/* Length in bytes of the white-space character at p (len bytes left), or 0. */
+/*
+ * Length in bytes of the UTF-8 character at p (len bytes left) when it is
+ * white space or invisible (Unicode White_Space, and the zero-width
+ * characters U+180E, U+200B..U+200D, U+2060, U+FEFF), or 0.
+ */
 static int
-white_space_length(const unsigned char *p, int len)
+blank_length(const unsigned char *p, int len)
 {
 	if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
 		return 1;
-	if (GetDatabaseEncoding() != PG_UTF8)
-		return 0;
 	/* U+0085, U+00A0 */
 	if (len >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0))
 		return 2;
 	if (len < 3)
 		return 0;
-	/* U+1680 */
-	if (p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80)
+	/* U+1680, U+180E */
+	if (p[0] == 0xE1 && ((p[1] == 0x9A && p[2] == 0x80) || (p[1] == 0xA0 && p[2] == 0x8E)))
 		return 3;
-	/* U+2000..U+200A, U+2028, U+2029, U+202F */
+	/* U+2000..U+200D, U+2028, U+2029, U+202F */
 	if (p[0] == 0xE2 && p[1] == 0x80 &&
-		(p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF))
+		(p[2] <= 0x8D || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF))
 		return 3;
-	/* U+205F */
-	if (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F)
+	/* U+205F, U+2060 */
+	if (p[0] == 0xE2 && p[1] == 0x81 && (p[2] == 0x9F || p[2] == 0xA0))
 		return 3;
 	/* U+3000 */
 	if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
 		return 3;
+	/* U+FEFF */
+	if (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		return 3;
 	return 0;
+}
+
+/*
+ * s as UTF-8, converted when the database uses another encoding, so that
+ * the Unicode rules hold in every database.  *len is updated; the caller
+ * releases a converted copy with release_utf8.
+ */
+static const unsigned char *
+as_utf8(const char *s, int *len)
+{
+	char	   *converted;
+
+	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+		return (const unsigned char *) s;
+	converted = pg_server_to_any(s, *len, PG_UTF8);
+	*len = strlen(converted);
+	return (const unsigned char *) converted;
+}
+
+/* Wipe and free what as_utf8 converted (it may be a secret). */
+static void
+release_utf8(const char *s, const unsigned char *utf8, int len)
+{
+	if ((const char *) utf8 != s)
+	{
+		explicit_bzero((void *) utf8, len);
+		pfree((void *) utf8);
+	}
 }
 
 bool
 is_blank(const char *s, int len)
 {
-	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *utf8;
+	const unsigned char *p;
+	bool		blank = true;
 
 	if (s == NULL)
 		return true;
-	while (len > 0)
+	p = utf8 = as_utf8(s, &len);
+	for (int left = len; left > 0 && blank;)
 	{
-		int			n = white_space_length(p, len);
+		int			n = blank_length(p, left);
 
-		if (n == 0)
-			return false;
+		blank = (n > 0);
 		p += n;
-		len -= n;
+		left -= n;
 	}
-	return true;
+	release_utf8(s, utf8, len);
+	return blank;
 }
 
 bool
 has_control_character(const char *s, int len)
 {
-	const unsigned char *p = (const unsigned char *) s;
-	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+	const unsigned char *p = as_utf8(s, &len);
+	bool		found = false;
 
-	for (int i = 0; i < len; i++)
-	{
-		if (p[i] < 0x20 || p[i] == 0x7F)
-			return true;
-		/* U+0080..U+009F */
-		if (utf8 && p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F)
-			return true;
-	}
-	return false;
+	for (int i = 0; i < len && !found; i++)
+		/* C0 controls, DEL, and C1 controls U+0080..U+009F */
+		found = p[i] < 0x20 || p[i] == 0x7F ||
+			(p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F);
+	release_utf8(s, p, len);
+	return found;
 }
 
 /* Number of characters in a string of len bytes. */

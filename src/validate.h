@@ -9,7 +9,7 @@
 #define DBX_CLIENT_ID_MAX_CHARS 256
 #define DBX_CLIENT_SECRET_MAX_CHARS 1024
 
-/* Null, empty or only white space (ASCII, and Unicode White_Space in UTF-8). */
+/* Null, empty, or only white space and invisible characters (in any database encoding). */
 extern bool is_blank(const char *s, int len);
 
 /* Contains a C0 or C1 control character or DEL. */

@@ -12,7 +12,7 @@ WORK=$(make_workdir)
 trap 'stop_cluster "$WORK"; rm -rf "$WORK"' EXIT
 
 write_key_file "$WORK/dbx.key"
-start_cluster "$WORK" "dbx_oauth.key_file = '$WORK/dbx.key'" \
+start_cluster "$WORK" "shared_preload_libraries = 'dbx_oauth'" "dbx_oauth.key_file = '$WORK/dbx.key'" \
 	"log_statement = 'none'" "log_min_error_statement = error"
 
 probe=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')

@@ -1,6 +1,6 @@
 /*
- * api_credentials.c - SQL entry points for OAuth credentials: store them,
- * and check that every stored secret still opens
+ * credentials.c - storing OAuth credentials, checking that every stored
+ * secret still opens, and their SQL functions
  */
 #include "postgres.h"
 
@@ -11,12 +11,71 @@
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "credentials.h"
 #include "crypto.h"
 #include "errors.h"
 #include "json_output.h"
 #include "keyring.h"
 #include "storage.h"
 #include "validate.h"
+
+SealContext
+credentials_seal_context(const char *tenant, const char *name, const char *client_id)
+{
+	SealContext context = {4, {"client_secret", tenant, name, client_id}};
+
+	return context;
+}
+
+/*
+ * One UPDATE writes the credentials: concurrent stores on one connection
+ * queue on its row lock and the last to commit wins.
+ */
+void
+credentials_store(const char *tenant, const char *name, const text *client_id,
+				  const text *client_secret, pg_uuid_t *id, TimestampTz *stored_at)
+{
+	char	   *stored_by = GetUserNameFromId(GetUserId(), false);
+	StorageScope scope;
+	const DbxKey *key;
+	SealContext context;
+	bytea	   *sealed;
+	bool		found;
+
+	validate_tenant(tenant);
+	validate_connection_name(name);
+	validate_client_id(client_id);
+	validate_client_secret(client_secret);
+
+	key = keyring_newest();
+	context = credentials_seal_context(tenant, name, text_to_cstring(client_id));
+	sealed = crypto_seal(key, client_secret, &context);
+	*stored_at = GetCurrentTimestamp();
+	storage_open(&scope);
+	found = storage_put_credentials(tenant, name, client_id, sealed, key->version,
+									*stored_at, stored_by, id);
+	storage_close(&scope);
+	if (!found)
+		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name, tenant);
+}
+
+char *
+credentials_stored_body(const char *name, const pg_uuid_t *id, TimestampTz stored_at)
+{
+	StringInfoData out;
+	bool		first = true;
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"status\": \"success\", \"data\": {");
+	json_string_member(&out, &first, "status", "success");
+	json_string_member(&out, &first, "message", "Databricks M2M OAuth credentials stored successfully");
+	json_string_member(&out, &first, "connectionId", uuid_to_text(id));
+	json_string_member(&out, &first, "connectionName", name);
+	json_key(&out, &first, "timestamp");
+	appendStringInfo(&out, INT64_FORMAT, timestamp_to_unix_ms(stored_at));
+	appendStringInfoString(&out, "}}");
+	return out.data;
+}
 
 /* Wipe a detoasted copy of argument n once it is no longer needed. */
 static void
@@ -28,51 +87,19 @@ wipe_argument_copy(FunctionCallInfo fcinfo, int n, text *value)
 
 PG_FUNCTION_INFO_V1(dbx_store_oauth_credentials);
 
-/*
- * SQL: store (or replace) the OAuth M2M credentials of a connection.  The
- * config row is locked first, so concurrent stores on one connection queue
- * up and the last to commit wins.
- */
+/* SQL: store (or replace) the OAuth M2M credentials of a connection. */
 Datum
 dbx_store_oauth_credentials(PG_FUNCTION_ARGS)
 {
-	char	   *tenant = text_arg(fcinfo, 0);
 	char	   *name = text_arg(fcinfo, 1);
-	text	   *client_id = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	text	   *client_secret = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
-	char	   *stored_by = GetUserNameFromId(GetUserId(), false);
-	TimestampTz now = GetCurrentTimestamp();
 	pg_uuid_t	id;
-	StorageScope scope;
-	const DbxKey *key;
-	bytea	   *sealed;
-	StringInfoData out;
-	bool		first = true;
+	TimestampTz stored_at;
 
-	validate_tenant(tenant);
-	validate_connection_name(name);
-	validate_client_id(client_id);
-	validate_client_secret(client_secret);
-
-	storage_open(&scope);
-	if (!storage_lock_config(tenant, name, now, &id))
-		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name, tenant);
-	key = keyring_newest();
-	sealed = crypto_seal(key, client_secret, DBX_PURPOSE_CLIENT_SECRET, &id);
+	credentials_store(text_arg(fcinfo, 0), name, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
+					  client_secret, &id, &stored_at);
 	wipe_argument_copy(fcinfo, 3, client_secret);
-	storage_put_credentials(&id, client_id, sealed, key->version, now, stored_by);
-	storage_close(&scope);
-
-	initStringInfo(&out);
-	appendStringInfoString(&out, "{\"status\": \"success\", \"data\": {");
-	json_string_member(&out, &first, "status", "success");
-	json_string_member(&out, &first, "message", "Databricks M2M OAuth credentials stored successfully");
-	json_string_member(&out, &first, "connectionId", uuid_to_text(&id));
-	json_string_member(&out, &first, "connectionName", name);
-	json_key(&out, &first, "timestamp");
-	appendStringInfo(&out, INT64_FORMAT, timestamp_to_unix_ms(now));
-	appendStringInfoString(&out, "}}");
-	return json_result(&out);
+	return json_result(credentials_stored_body(name, &id, stored_at));
 }
 
 /* Whether a stored secret opens: "ok", "key_missing" or "tampered". */
@@ -81,6 +108,8 @@ credential_status(const CredentialRow *credential)
 {
 	int32		version;
 	const DbxKey *key;
+	SealContext context = credentials_seal_context(credential->tenant_id, credential->connection_name,
+												   credential->client_id);
 	bytea	   *plain;
 
 	if (!crypto_sealed_key_version(credential->sealed_secret, &version) ||
@@ -89,8 +118,7 @@ credential_status(const CredentialRow *credential)
 	key = keyring_find(version);
 	if (key == NULL)
 		return "key_missing";
-	plain = crypto_open(key, credential->sealed_secret, DBX_PURPOSE_CLIENT_SECRET,
-						&credential->connection_id);
+	plain = crypto_open(key, credential->sealed_secret, &context);
 	if (plain == NULL)
 		return "tampered";
 	explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));

@@ -1,0 +1,25 @@
+-- The roles PostgREST needs, for a database where dbx_oauth is installed.
+-- Run once as a superuser: psql -f rest/setup.sql.  See README, "REST".
+
+DO $roles$
+BEGIN
+    -- PostgREST logs in as the authenticator and switches to the role a
+    -- token names.  Give it a password (or a certificate) in production.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_authenticator') THEN
+        CREATE ROLE dbx_authenticator LOGIN NOINHERIT;
+    END IF;
+    -- Requests without a token run as this role, which may do nothing.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_api_anon') THEN
+        CREATE ROLE dbx_api_anon NOLOGIN;
+    END IF;
+END
+$roles$;
+
+-- The roles a token may name ("role" claim).
+GRANT dbx_api_anon, dbx_oauth_writer TO dbx_authenticator;
+
+-- Request bodies reach PostgreSQL as bind parameter $1 and carry secrets:
+-- never log parameter values of PostgREST's sessions, whatever
+-- log_statement or log_min_duration_statement say.
+ALTER ROLE dbx_authenticator SET log_parameter_max_length = 0;
+ALTER ROLE dbx_authenticator SET log_parameter_max_length_on_error = 0;

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The whole dbx_oauth stack on loopback, for demos and tests: a throwaway
+# PostgreSQL with the extension, PostgREST on a private Unix socket, and
+# nginx serving the vendor's REST routes on a free 127.0.0.1 port.
+#
+# Usage: scripts/stack.sh start   start it and print shell export lines
+#        scripts/stack.sh env     print the export lines of the running stack
+#        scripts/stack.sh stop    stop all of it and remove its folder
+#
+# Everything lives in $DBX_STACK_DIR (default /tmp/dbx_oauth-stack-$UID):
+# data directory, key file, JWT secret, configurations and logs.
+# The export lines: DBX_BASE_URL (the platform URL), DBX_CONFIGS_URL (the
+# database-configs base of tenant ce5627DYnQ6abcD), DBX_JWT (a demo token
+# for that tenant), DBX_JWT_SECRET_FILE, DBX_STACK_DIR and the libpq
+# variables PGHOST, PGPORT, PGUSER, PGDATABASE.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STACK_DIR=${DBX_STACK_DIR:-${TMPDIR:-/tmp}/dbx_oauth-stack-$(id -u)}
+DEMO_TENANT=ce5627DYnQ6abcD
+
+# Wait until a command succeeds (up to ~10 s).
+wait_for() {
+	local what=$1 i
+	shift
+	for i in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "$what did not come up; see the logs in $STACK_DIR"
+}
+
+# The catalog's error bodies for nginx, as a JSON object of @DS_...@ values
+# quoted for nginx's single-quoted strings.
+error_bodies() {
+	run_psql -At -c "SELECT json_object_agg(code, replace(replace(
+		dbx_oauth.dbx_error_envelope(code)::text, '\\', '\\\\'), '''', '\\'''))
+		FROM dbx_oauth.error_catalog WHERE cardinality(parameters) = 0"
+}
+
+# Render rest/NAME.in into the stack folder with the values of the JSON files given.
+render() {
+	local name=$1
+	shift
+	python3 "$REPO_ROOT/scripts/render.py" "$REPO_ROOT/rest/$name.in" "$@" |
+		as_server_user tee "$STACK_DIR/$name" >/dev/null
+}
+
+start_postgrest() {
+	local admin_port=$1 values=$STACK_DIR/postgrest-values.json
+	printf '{"DATABASE": "postgres", "SOCKET_DIR": "%s", "PG_PORT": "%s", "DIR": "%s", "JWT_SECRET": "%s", "ADMIN_PORT": "%s"}' \
+		"$STACK_DIR" "$PGPORT" "$STACK_DIR" "$(cat "$STACK_DIR/jwt-secret")" "$admin_port" >"$values"
+	render postgrest.conf "$values"
+	rm -f "$values"
+	chmod 600 "$STACK_DIR/postgrest.conf"
+	cp "$POSTGREST_BIN" "$STACK_DIR/postgrest"
+	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR/postgrest" "$STACK_DIR/postgrest.conf"
+	as_server_user setsid "$STACK_DIR/postgrest" "$STACK_DIR/postgrest.conf" \
+		>>"$STACK_DIR/postgrest.log" 2>&1 </dev/null &
+	wait_for PostgREST curl -sf "http://127.0.0.1:$admin_port/ready"
+}
+
+start_nginx() {
+	local port=$1
+	printf '{"DIR": "%s", "HTTP_PORT": "%s"}' "$STACK_DIR" "$port" >"$STACK_DIR/nginx-values.json"
+	error_bodies >"$STACK_DIR/error-bodies.json"
+	render nginx.conf "$STACK_DIR/nginx-values.json" "$STACK_DIR/error-bodies.json"
+	as_server_user mkdir -p "$STACK_DIR/nginx-tmp"
+	as_server_user /usr/sbin/nginx -q -p "$STACK_DIR" -c "$STACK_DIR/nginx.conf" -e "$STACK_DIR/nginx-error.log"
+	wait_for nginx curl -s -o /dev/null "http://127.0.0.1:$port/"
+}
+
+cmd_start() {
+	local http_port admin_port
+	[ -f "$STACK_DIR/env" ] && die "a stack is already running in $STACK_DIR; run '$0 stop' first"
+	ensure_packages
+	ensure_postgrest
+	build_and_install
+
+	rm -rf "$STACK_DIR"
+	mkdir -m 755 "$STACK_DIR"
+	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR"
+	write_key_file "$STACK_DIR/dbx_oauth.key"
+	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STACK_DIR/jwt-secret")
+	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR/jwt-secret"
+
+	log "starting PostgreSQL, PostgREST and nginx in $STACK_DIR"
+	start_cluster "$STACK_DIR" "shared_preload_libraries = 'dbx_oauth'" \
+		"dbx_oauth.key_file = '$STACK_DIR/dbx_oauth.key'"
+	run_psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION dbx_oauth CASCADE" \
+		-f "$REPO_ROOT/rest/setup.sql" >/dev/null
+
+	admin_port=$(free_port)
+	start_postgrest "$admin_port"
+	http_port=$(free_port)
+	start_nginx "$http_port"
+
+	cat >"$STACK_DIR/env" <<EOF
+export DBX_STACK_DIR='$STACK_DIR'
+export DBX_BASE_URL='http://127.0.0.1:$http_port'
+export DBX_CONFIGS_URL='http://127.0.0.1:$http_port/reltio/api/tenants/$DEMO_TENANT/interactions/database-configs'
+export DBX_JWT='$(python3 "$REPO_ROOT/scripts/jwt.py" "$STACK_DIR/jwt-secret" '{"role": "dbx_oauth_writer", "sub": "demo-client", "tenants": ["'"$DEMO_TENANT"'"]}' 86400)'
+export DBX_JWT_SECRET_FILE='$STACK_DIR/jwt-secret'
+export PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER='$PGUSER' PGDATABASE='$PGDATABASE'
+EOF
+	cat "$STACK_DIR/env"
+}
+
+cmd_env() {
+	[ -f "$STACK_DIR/env" ] || die "no stack is running in $STACK_DIR"
+	cat "$STACK_DIR/env"
+}
+
+cmd_stop() {
+	[ -d "$STACK_DIR" ] || return 0
+	if [ -f "$STACK_DIR/nginx.pid" ]; then
+		as_server_user /usr/sbin/nginx -q -p "$STACK_DIR" -c "$STACK_DIR/nginx.conf" \
+			-e "$STACK_DIR/nginx-error.log" -s stop || true
+		wait_for "nginx shutdown" test ! -f "$STACK_DIR/nginx.pid"
+	fi
+	pkill -f -- "$STACK_DIR/postgrest $STACK_DIR/postgrest.conf" || true
+	stop_cluster "$STACK_DIR"
+	rm -rf "$STACK_DIR"
+}
+
+case "${1:-}" in
+	start) cmd_start ;;
+	env) cmd_env ;;
+	stop) cmd_stop ;;
+	*) die "usage: $0 start|env|stop" ;;
+esac

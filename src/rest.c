@@ -1,0 +1,314 @@
+/*
+ * rest.c - the functions PostgREST exposes (schema dbx_api), one per route of
+ * the vendor's REST API
+ *
+ * nginx maps each route onto one of these functions.  It passes the raw,
+ * still percent-encoded path segments in the X-Dbx-Tenant and
+ * X-Dbx-Connection headers (it sets them itself, so a client cannot), and
+ * the request body as application/octet-stream, so that PostgreSQL never
+ * parses the body (nor quotes it in an error).  PostgREST has verified the
+ * bearer token and put its claims in request.jwt.claims.
+ *
+ * Every call runs in a subtransaction: an error rolls back what the call did
+ * and becomes the vendor envelope {"successful": false, "error": "..."} with
+ * the catalog's HTTP status (response.status).  The same envelope goes into
+ * the X-Dbx-Error response header, from which nginx answers, because nginx
+ * replaces every error body it receives (PostgREST's own errors have another
+ * shape).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "configs.h"
+#include "credentials.h"
+#include "errors.h"
+#include "json_input.h"
+#include "validate.h"
+
+typedef struct RestRequest
+{
+	char	   *tenant;
+	char	   *connection;		/* NULL on routes without one */
+	JsonNode   *body;			/* NULL on routes without a body */
+} RestRequest;
+
+/* Runs one route; returns the response body and sets *status if not 200. */
+typedef char *(*RestHandler) (RestRequest *request, int *status);
+
+/* What a route reads besides the tenant. */
+#define WITH_CONNECTION 0x1
+#define WITH_BODY 0x2
+
+/* A request setting PostgREST made for this transaction, or NULL. */
+static JsonNode *
+request_setting(const char *name)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	return (value == NULL || value[0] == '\0') ? NULL : json_parse_document(value, strlen(value));
+}
+
+/* The value of one hexadecimal digit, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/*
+ * A path segment with its %XX escapes decoded; a segment with a broken
+ * escape or an encoded NUL comes back as it was, and fails validation.
+ */
+static char *
+percent_decode(const char *segment)
+{
+	char	   *decoded;
+	char	   *out;
+
+	if (segment == NULL)
+		return NULL;
+	decoded = out = palloc(strlen(segment) + 1);
+	for (const char *p = segment; *p; p++)
+	{
+		if (*p == '%')
+		{
+			int			hi = hex_digit(p[1]);
+			int			lo = hi < 0 ? -1 : hex_digit(p[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return pstrdup(segment);
+			*out++ = (char) (hi << 4 | lo);
+			p += 2;
+		}
+		else
+			*out++ = *p;
+	}
+	*out = '\0';
+	return decoded;
+}
+
+/* A request header nginx set, decoded, or NULL. */
+static char *
+path_segment(const JsonNode *headers, const char *name)
+{
+	JsonNode   *value = json_member(headers, name);
+
+	return (value != NULL && value->kind == JSON_KIND_STRING) ? percent_decode(value->text) : NULL;
+}
+
+/* Refuse a tenant that the token's "tenants" claim does not list. */
+static void
+check_tenant_claim(const char *tenant)
+{
+	JsonNode   *claims = request_setting("request.jwt.claims");
+	JsonNode   *tenants = json_member(claims, "tenants");
+
+	if (tenants != NULL && tenants->kind == JSON_KIND_ARRAY)
+		for (int i = 0; i < tenants->count; i++)
+			if (tenants->values[i]->kind == JSON_KIND_STRING &&
+				strcmp(tenants->values[i]->text, tenant) == 0)
+				return;
+	dbx_raise(DBX_ERR_ACCESS_DENIED, tenant);
+}
+
+/* The request body as a JSON tree; it must be valid UTF-8 JSON. */
+static JsonNode *
+parse_body(const bytea *body)
+{
+	const char *data = body ? VARDATA_ANY(body) : "";
+	int			len = body ? VARSIZE_ANY_EXHDR(body) : 0;
+
+	if (len == 0 || !pg_verifymbstr(data, len, true))
+		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
+	return json_parse_document(data, len);
+}
+
+/* Set a response setting of PostgREST for this transaction. */
+static void
+set_response(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+							 true, 0, false);
+}
+
+/* Read the route's inputs (in the order their checks run) and run it. */
+static char *
+run_route(FunctionCallInfo fcinfo, RestHandler handler, int inputs, int *status)
+{
+	JsonNode   *headers = request_setting("request.headers");
+	RestRequest request = {0};
+
+	request.tenant = path_segment(headers, "x-dbx-tenant");
+	validate_tenant(request.tenant);
+	check_tenant_claim(request.tenant);
+	if (inputs & WITH_CONNECTION)
+	{
+		request.connection = path_segment(headers, "x-dbx-connection");
+		validate_connection_name(request.connection);
+	}
+	if (inputs & WITH_BODY)
+		request.body = parse_body(PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0));
+	return handler(&request, status);
+}
+
+/*
+ * Serve one route: run it in a subtransaction and turn any error into the
+ * vendor envelope with its HTTP status.
+ */
+static Datum
+serve(FunctionCallInfo fcinfo, RestHandler handler, int inputs)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	int		   *status = palloc(sizeof(int));
+	char	   *volatile body;
+
+	*status = 200;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_context);
+	PG_TRY();
+	{
+		body = run_route(fcinfo, handler, inputs, status);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+		StringInfoData header;
+
+		MemoryContextSwitchTo(caller_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+
+		body = dbx_error_response(error->message, error->sqlerrcode, status);
+		if (*status >= 500)
+			ereport(LOG, errmsg("dbx_api request failed: %s", error->message));
+		initStringInfo(&header);
+		appendStringInfoString(&header, "[{\"X-Dbx-Error\": ");
+		escape_json(&header, body);
+		appendStringInfoString(&header, "}]");
+		set_response("response.headers", header.data);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+
+	if (*status != 200)
+		set_response("response.status", psprintf("%d", *status));
+	PG_RETURN_TEXT_P(cstring_to_text(body));
+}
+
+/* POST .../{connectionName}/databricks/oauth/credentials */
+static char *
+store_credentials(RestRequest *request, int *status)
+{
+	text	   *client_id;
+	text	   *client_secret;
+	pg_uuid_t	id;
+	TimestampTz stored_at;
+
+	if (request->body->kind != JSON_KIND_OBJECT)
+		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
+	client_id = json_take_text(request->body, "clientId");
+	client_secret = json_take_text(request->body, "clientSecret");
+	credentials_store(request->tenant, request->connection, client_id, client_secret,
+					  &id, &stored_at);
+	if (client_secret != NULL)
+		explicit_bzero(VARDATA_ANY(client_secret), VARSIZE_ANY_EXHDR(client_secret));
+	return credentials_stored_body(request->connection, &id, stored_at);
+}
+
+/* POST .../database-configs/ */
+static char *
+create_config(RestRequest *request, int *status)
+{
+	*status = 201;
+	return config_create(request->tenant, request->body);
+}
+
+/* POST .../database-configs/databricks/oauth/credentials */
+static char *
+create_config_with_credentials(RestRequest *request, int *status)
+{
+	*status = 201;
+	return config_create_with_credentials(request->tenant, request->body);
+}
+
+/* GET .../database-configs/ */
+static char *
+list_configs(RestRequest *request, int *status)
+{
+	return config_list(request->tenant);
+}
+
+/* GET .../database-configs/{connectionName} */
+static char *
+get_config(RestRequest *request, int *status)
+{
+	return config_get(request->tenant, request->connection);
+}
+
+/* DELETE .../database-configs/{connectionName} */
+static char *
+delete_config(RestRequest *request, int *status)
+{
+	return config_delete(request->tenant, request->connection);
+}
+
+PG_FUNCTION_INFO_V1(dbx_api_store_credentials);
+PG_FUNCTION_INFO_V1(dbx_api_create_config);
+PG_FUNCTION_INFO_V1(dbx_api_create_config_with_credentials);
+PG_FUNCTION_INFO_V1(dbx_api_list_configs);
+PG_FUNCTION_INFO_V1(dbx_api_get_config);
+PG_FUNCTION_INFO_V1(dbx_api_delete_config);
+
+Datum
+dbx_api_store_credentials(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, store_credentials, WITH_CONNECTION | WITH_BODY);
+}
+
+Datum
+dbx_api_create_config(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, create_config, WITH_BODY);
+}
+
+Datum
+dbx_api_create_config_with_credentials(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, create_config_with_credentials, WITH_BODY);
+}
+
+Datum
+dbx_api_list_configs(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, list_configs, 0);
+}
+
+Datum
+dbx_api_get_config(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, get_config, WITH_CONNECTION);
+}
+
+Datum
+dbx_api_delete_config(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, delete_config, WITH_CONNECTION);
+}
