@@ -14,15 +14,21 @@ OBJS = \
 	src/storage.o \
 	src/configs.o \
 	src/credentials.o \
-	src/rest.o
+	src/rest.o \
+	src/subxact.o \
+	src/http_client.o \
+	src/databricks.o \
+	src/token_cache.o \
+	src/tokens.o
 DATA = sql/dbx_oauth--1.0.sql
 PGFILEDESC = "dbx_oauth - Databricks OAuth M2M credentials in PostgreSQL"
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = -lcurl
 
 # pg_regress tests: sql/<name>.sql against expected/<name>.out
-REGRESS = setup install configs credentials keys check privileges errors
+REGRESS = setup install configs credentials keys check tokens privileges errors
 # isolation specs: test/specs/<name>.spec against test/expected/<name>.out
 ISOLATION = concurrent_store
 ISOLATION_OPTS = --inputdir=test

@@ -15,10 +15,11 @@ trap 'bash "$REPO_ROOT/scripts/stack.sh" stop' EXIT
 eval "$(bash "$REPO_ROOT/scripts/stack.sh" start)"
 
 section() { printf '\n## %s\n' "$*"; }
-# POST a JSON body through nginx; print the status line and the body.
+# POST a JSON body through nginx; print the command, the body and the status.
 post() {
 	local path=$1 body=$2
-	printf '$ curl -X POST %s\n' "$DBX_CONFIGS_URL$path"
+	printf '$ curl -X POST "$DBX_CONFIGS_URL%s" -H "Authorization: Bearer $DBX_JWT" -H '"'"'Content-Type: application/json'"'"' -d '"'"'%s'"'"'\n' \
+		"$path" "$(tr -s ' \n' ' ' <<<"$body")"
 	curl -sS -X POST "$DBX_CONFIGS_URL$path" -H "Authorization: Bearer $DBX_JWT" \
 		-H 'Content-Type: application/json' -d "$body" -w '\nHTTP %{http_code} %{content_type}\n'
 }

@@ -12,7 +12,7 @@ PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # Debian packages the project needs to build, run and test.
 PACKAGES=(
 	"postgresql-$PG_MAJOR" postgresql-contrib "postgresql-server-dev-$PG_MAJOR"
-	build-essential python3 curl nginx-light
+	build-essential libcurl4-openssl-dev python3 curl nginx-light
 )
 
 # PostgREST is not packaged by Debian: the official static binary comes
@@ -69,11 +69,12 @@ build_and_install() {
 	as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
-# A new work directory owned by the server user.
+# A new work directory owned by the server user, closed to everyone else
+# (it holds key files, and clusters that trust whoever reaches their socket).
 make_workdir() {
 	local dir
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/dbx_oauth.XXXXXX")
-	chmod 755 "$dir"
+	chmod 700 "$dir"
 	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
 	echo "$dir"
 }
@@ -93,6 +94,7 @@ write_key_file() {
 }
 
 # Create and start a cluster in $1/data, socket in $1, log in $1/postgresql.log.
+# It trusts local connections: the socket is open to the server user only.
 # Further arguments are lines added to postgresql.conf.
 start_cluster() {
 	local dir=$1 port line
@@ -104,6 +106,7 @@ start_cluster() {
 		echo "port = $port"
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$dir'"
+		echo "unix_socket_permissions = 0700"
 		for line in "$@"; do echo "$line"; done
 	} | as_server_user tee -a "$dir/data/postgresql.conf" >/dev/null
 	as_server_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgresql.log" -w -s start

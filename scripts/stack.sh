@@ -9,6 +9,7 @@
 #
 # Everything lives in $DBX_STACK_DIR (default /tmp/dbx_oauth-stack-$UID):
 # data directory, key file, JWT secret, configurations and logs.
+# $DBX_STACK_SETTINGS, if set, holds extra postgresql.conf lines (one a line).
 # The export lines: DBX_BASE_URL (the platform URL), DBX_CONFIGS_URL (the
 # database-configs base of tenant ce5627DYnQ6abcD), DBX_JWT (a demo token
 # for that tenant), DBX_JWT_SECRET_FILE, DBX_STACK_DIR and the libpq
@@ -77,15 +78,17 @@ cmd_start() {
 	build_and_install
 
 	rm -rf "$STACK_DIR"
-	mkdir -m 755 "$STACK_DIR"
+	mkdir -m 700 "$STACK_DIR"
 	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR"
 	write_key_file "$STACK_DIR/dbx_oauth.key"
 	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STACK_DIR/jwt-secret")
 	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR/jwt-secret"
 
 	log "starting PostgreSQL, PostgREST and nginx in $STACK_DIR"
+	local settings=()
+	[ -n "${DBX_STACK_SETTINGS:-}" ] && mapfile -t settings <<<"$DBX_STACK_SETTINGS"
 	start_cluster "$STACK_DIR" "shared_preload_libraries = 'dbx_oauth'" \
-		"dbx_oauth.key_file = '$STACK_DIR/dbx_oauth.key'"
+		"dbx_oauth.key_file = '$STACK_DIR/dbx_oauth.key'" "${settings[@]}"
 	run_psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION dbx_oauth CASCADE" \
 		-f "$REPO_ROOT/rest/setup.sql" >/dev/null
 
@@ -94,7 +97,7 @@ cmd_start() {
 	http_port=$(free_port)
 	start_nginx "$http_port"
 
-	cat >"$STACK_DIR/env" <<EOF
+	(umask 077 && cat >"$STACK_DIR/env") <<EOF
 export DBX_STACK_DIR='$STACK_DIR'
 export DBX_BASE_URL='http://127.0.0.1:$http_port'
 export DBX_CONFIGS_URL='http://127.0.0.1:$http_port/reltio/api/tenants/$DEMO_TENANT/interactions/database-configs'

@@ -22,11 +22,16 @@ SELECT test_helpers.masked(dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD
 SELECT count(*) AS configs_mentioning_not_kept
   FROM dbx_oauth.database_configs WHERE databricks_config::text LIKE '%not-kept%';
 
--- Whole numbers may be written as JSON clients write them; they are stored as integers.
-SELECT dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD',
-  (test_helpers.config_with('{databricks_config,connection_properties}',
-                           '{"query_timeout": 300.0, "max_pool_size": 5e0}')::jsonb
-    || '{"connection_name": "numbers"}')::json)->'result'->'databricks_config'->'connection_properties';
+-- Scalars convert as the vendor's JSON binding converts them: numbers written
+-- as 300.0, 5e0 or "10" are whole numbers, "TRUE" a boolean, a number where
+-- a string belongs its text.  They are stored normalized.
+SELECT dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD', '{"connection_name": "numbers",
+  "database_type": "DATABRICKS", "databricks_config": {
+    "workspace": {"workspace_url": "https://dbc-1.cloud.databricks.com", "workspace_id": 1234567890123456},
+    "sql_warehouse": {"warehouse_id": 42, "auto_stop": "TRUE", "auto_stop_minutes": "10"},
+    "share_info": {"shared_catalog_name": "cat"},
+    "connection_properties": {"query_timeout": 300.0, "max_pool_size": 5e0},
+    "auth_type": "OAUTH_M2M"}}')->'result'->'databricks_config';
 SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'numbers')->>'successful';
 
 -- Names are unique per tenant and case-sensitive.
@@ -74,7 +79,7 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (11, 'ce5627DYnQ6abcD', test_helpers.config_without('{connection_name}')),
     (12, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', 'null')),
     (13, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '" \u00a0 "')),
-    (14, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '42')),
+    (14, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '{"name": "x"}')),
     (15, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '"-dash-first"')),
     (16, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '"has space"')),
     (17, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '"../../etc"')),
@@ -88,7 +93,7 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (25, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,workspace}')),
     (26, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,workspace,workspace_url}')),
     (27, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '""')),
-    (28, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '5')),
+    (28, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '["https://x.cloud.databricks.com"]')),
     (29, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"http://dbc-a1.cloud.databricks.com"')),
     (30, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://"')),
     (31, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://user:pw@dbc-a1.cloud.databricks.com"')),
@@ -104,7 +109,7 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (41, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,region}', to_jsonb(repeat('r', 257)))),
     (42, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,sql_warehouse}')),
     (43, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,sql_warehouse,warehouse_id}')),
-    (44, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,warehouse_id}', '123')),
+    (44, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,warehouse_id}', '{"id": 123}')),
     (45, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop}', '"yes"')),
     (46, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '-1')),
     (47, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '1.5')),
@@ -112,13 +117,17 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (49, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,share_info}')),
     (50, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,share_info,shared_catalog_name}', '""')),
     (51, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,connection_properties}', '"x"')),
-    (52, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,connection_properties,query_timeout}', '"300"')),
+    (52, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,connection_properties,query_timeout}', '"3 hundred"')),
     (53, 'ce5627DYnQ6abcD', test_helpers.config_without('{databricks_config,auth_type}')),
     (54, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,auth_type}', '"PERSONAL_ACCESS_TOKEN"')),
     (55, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,auth_type}', 'null')),
     (56, 'ce5627DYnQ6abcD', test_helpers.config_with('{connection_name}', '"\u200b\ufeff"')),
     (57, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '1e400')),
-    (58, 'ce5627DYnQ6abcD', test_helpers.config_with('{padding}', to_jsonb(repeat('x', 65536))))
+    (58, 'ce5627DYnQ6abcD', test_helpers.config_with('{padding}', to_jsonb(repeat('x', 65536)))),
+    (59, 'ce5627DYnQ6abcD', test_helpers.config_with('{padding}', (repeat('[', 65) || repeat(']', 65))::jsonb)),
+    (60, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop}', '"yes"')),
+    (61, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://169.254.169.254"')),
+    (62, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://localhost:5432/"'))
   ) AS cases(n, tenant, body)
  ORDER BY n;
 

@@ -12,6 +12,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_oauth_writer') THEN
         CREATE ROLE dbx_oauth_writer NOLOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_oauth_token_user') THEN
+        CREATE ROLE dbx_oauth_token_user NOLOGIN;
+    END IF;
 END
 $roles$;
 
@@ -33,7 +36,7 @@ END
 $schema$;
 
 REVOKE ALL ON SCHEMA dbx_oauth FROM PUBLIC;
-GRANT USAGE ON SCHEMA dbx_oauth TO dbx_oauth_admin, dbx_oauth_writer;
+GRANT USAGE ON SCHEMA dbx_oauth TO dbx_oauth_admin, dbx_oauth_writer, dbx_oauth_token_user;
 
 -- One row per connection config, with its OAuth credentials once stored.
 -- The secret is only ever a sealed value (see README, "How a secret is sealed").
@@ -85,6 +88,14 @@ CREATE FUNCTION dbx_oauth.dbx_check_credentials(
     OUT key_version integer, OUT status text)
 RETURNS SETOF record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_check_credentials';
 
+-- Access tokens and the connection test (need dbx_oauth in shared_preload_libraries).
+
+CREATE FUNCTION dbx_oauth.dbx_get_access_token(tenant text, connection text)
+RETURNS json LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_get_access_token';
+
+CREATE FUNCTION dbx_oauth.dbx_test_connection(tenant text, connection text)
+RETURNS json LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_test_connection';
+
 -- Everything about stored credentials except the secret.
 CREATE VIEW dbx_oauth.credential_metadata AS
 SELECT tenant_id, connection_name, connection_id, client_id, stored_at, stored_by, key_version
@@ -121,6 +132,8 @@ CREATE FUNCTION dbx_api.store_credentials(bytea) RETURNS json
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_store_credentials';
 CREATE FUNCTION dbx_api.create_config_with_credentials(bytea) RETURNS json
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_create_config_with_credentials';
+CREATE FUNCTION dbx_api.test_connection(bytea) RETURNS json
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_test_connection';
 
 -- Privileges: PUBLIC gets nothing; see README, "Privileges".
 
@@ -136,10 +149,12 @@ GRANT EXECUTE ON FUNCTION
     dbx_oauth.dbx_list_database_configs(text),
     dbx_oauth.dbx_delete_database_config(text, text),
     dbx_oauth.dbx_store_oauth_credentials(text, text, text, text),
+    dbx_oauth.dbx_test_connection(text, text),
     dbx_oauth.dbx_error_catalog(),
     dbx_oauth.dbx_error_envelope(text)
   TO dbx_oauth_writer, dbx_oauth_admin;
 GRANT SELECT ON dbx_oauth.error_catalog TO dbx_oauth_writer, dbx_oauth_admin;
 
 GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_check_credentials() TO dbx_oauth_admin;
+GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_get_access_token(text, text) TO dbx_oauth_token_user;
 GRANT SELECT ON dbx_oauth.credential_metadata TO dbx_oauth_admin;

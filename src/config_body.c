@@ -5,7 +5,10 @@
  * Fields it does not know are ignored, as the vendor's API ignores them, and
  * are not stored, so nothing a client adds by mistake (a secret, say) ends up
  * in the config.  The stored config is rebuilt from the known fields in a
- * fixed order.
+ * fixed order.  Scalars are converted the way the vendor's JSON binding
+ * converts them: a number or boolean where a string belongs is its text, a
+ * string of digits where a number belongs is that number, "true" or "false"
+ * where a boolean belongs is that boolean.
  */
 #include "postgres.h"
 
@@ -116,23 +119,6 @@ static const FieldSpec body_fields[] = {
 	{NULL}
 };
 
-/* The JSON kind a field of this type must have. */
-static JsonKind
-kind_of(FieldType type)
-{
-	switch (type)
-	{
-		case FIELD_STRING:
-			return JSON_KIND_STRING;
-		case FIELD_BOOLEAN:
-			return JSON_KIND_BOOL;
-		case FIELD_COUNT:
-			return JSON_KIND_NUMBER;
-		case FIELD_OBJECT:
-			return JSON_KIND_OBJECT;
-	}
-	pg_unreachable();
-}
 
 /*
  * Whether a JSON number literal is a whole number from 0 to INT_MAX; 10,
@@ -153,6 +139,28 @@ parse_count(const char *literal, int *count)
 static void normalize_object(const JsonNode *object, const FieldSpec *fields,
 							 const char *path, StringInfo out, DatabaseConfig *config);
 
+/* Whether a value has (or converts to) the type of a field. */
+static bool
+fits(FieldType type, const JsonNode *value, int *count)
+{
+	switch (type)
+	{
+		case FIELD_STRING:
+			return value->kind == JSON_KIND_STRING || value->kind == JSON_KIND_NUMBER ||
+				value->kind == JSON_KIND_BOOL;
+		case FIELD_BOOLEAN:
+			return value->kind == JSON_KIND_BOOL ||
+				(value->kind == JSON_KIND_STRING &&
+				 (pg_strcasecmp(value->text, "true") == 0 || pg_strcasecmp(value->text, "false") == 0));
+		case FIELD_COUNT:
+			return (value->kind == JSON_KIND_NUMBER || value->kind == JSON_KIND_STRING) &&
+				parse_count(value->text, count);
+		case FIELD_OBJECT:
+			return value->kind == JSON_KIND_OBJECT;
+	}
+	pg_unreachable();
+}
+
 /* Validate one present, non-null field and append its normalized value to out. */
 static void
 normalize_value(const FieldSpec *field, const JsonNode *value, const char *path,
@@ -160,8 +168,7 @@ normalize_value(const FieldSpec *field, const JsonNode *value, const char *path,
 {
 	int			count = 0;
 
-	if (value->kind != kind_of(field->type) ||
-		(field->type == FIELD_COUNT && !parse_count(value->text, &count)))
+	if (!fits(field->type, value, &count))
 		dbx_raise(DBX_ERR_FIELD_TYPE_INVALID, path, type_names[field->type]);
 
 	switch (field->type)
@@ -174,7 +181,7 @@ normalize_value(const FieldSpec *field, const JsonNode *value, const char *path,
 			escape_json(out, value->text);
 			break;
 		case FIELD_BOOLEAN:
-			appendStringInfoString(out, value->text);
+			appendStringInfoString(out, pg_strcasecmp(value->text, "true") == 0 ? "true" : "false");
 			break;
 		case FIELD_COUNT:
 			appendStringInfo(out, "%d", count);

@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "json_output.h"
 #include "storage.h"
+#include "token_cache.h"
 #include "validate.h"
 
 /* A new random (version 4) UUID. */
@@ -160,6 +161,7 @@ config_delete(const char *tenant, const char *name)
 	storage_close(&scope);
 	if (!found)
 		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name, tenant);
+	token_cache_forget_at_commit(tenant, name);
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"successful\": true, \"result\": {");

@@ -17,6 +17,7 @@
 #include "json_output.h"
 #include "keyring.h"
 #include "storage.h"
+#include "token_cache.h"
 #include "validate.h"
 
 SealContext
@@ -57,6 +58,7 @@ credentials_store(const char *tenant, const char *name, const text *client_id,
 	storage_close(&scope);
 	if (!found)
 		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name, tenant);
+	token_cache_forget_at_commit(tenant, name);
 }
 
 char *

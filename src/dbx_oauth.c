@@ -5,16 +5,49 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
 
 #include "settings.h"
+#include "token_cache.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Define the settings when the library is loaded. */
+static shmem_request_hook_type previous_shmem_request = NULL;
+static shmem_startup_hook_type previous_shmem_startup = NULL;
+
+/* Reserve the token cache's shared memory. */
+static void
+request_shmem(void)
+{
+	if (previous_shmem_request)
+		previous_shmem_request();
+	token_cache_request_shmem();
+}
+
+/* Set up the token cache in shared memory. */
+static void
+startup_shmem(void)
+{
+	if (previous_shmem_startup)
+		previous_shmem_startup();
+	token_cache_init_shmem();
+}
+
+/*
+ * Define the settings; when preloaded, also hook in the token cache's shared
+ * memory (without preloading, tokens are unavailable, all else works).
+ */
 void
 _PG_init(void)
 {
 	settings_define();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	previous_shmem_request = shmem_request_hook;
+	shmem_request_hook = request_shmem;
+	previous_shmem_startup = shmem_startup_hook;
+	shmem_startup_hook = startup_shmem;
 }

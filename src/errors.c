@@ -118,7 +118,7 @@ static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 	},
 	[DBX_ERR_WORKSPACE_URL_INVALID] = {
 		"DS_DATABRICKS_WORKSPACE_URL_INVALID", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {NULL},
-		"Invalid Databricks workspace URL. The workspace_url field must be an https URL of a workspace host, such as https://dbc-a1b2c3d4-e5f6.cloud.databricks.com, without user name, path, query or fragment.",
+		"Invalid Databricks workspace URL. The workspace URL must be an https URL of a workspace host, such as https://dbc-a1b2c3d4-e5f6.cloud.databricks.com, without user name, path, query or fragment.",
 		NULL
 	},
 	[DBX_ERR_KEY_NOT_CONFIGURED] = {
@@ -151,6 +151,56 @@ static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 		"Encryption key file is too large. A key file cannot be larger than 64 kilobytes.",
 		NULL
 	},
+	[DBX_ERR_HOST_NOT_ALLOWED] = {
+		"DS_DATABRICKS_HOST_NOT_ALLOWED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {"host"},
+		"Databricks host not allowed. The workspace host <host> is not one that dbx_oauth.token_allowed_hosts lets tokens be requested from.",
+		"An administrator adds the host, or a *.domain pattern for it, to dbx_oauth.token_allowed_hosts."
+	},
+	[DBX_ERR_NOT_PRELOADED] = {
+		"DS_DBX_OAUTH_NOT_PRELOADED", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 500, false, {NULL},
+		"Token cache unavailable. Access tokens need dbx_oauth in shared_preload_libraries.",
+		"Add dbx_oauth to shared_preload_libraries and restart the server."
+	},
+	[DBX_ERR_CREDENTIALS_NOT_STORED] = {
+		"DS_DATABRICKS_OAUTH_CREDENTIALS_NOT_STORED", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 400, false, {"name", "tenant"},
+		"No OAuth credentials stored. Connection <name> of tenant <tenant> has no Databricks M2M OAuth credentials yet.",
+		"Store the client ID and secret of the service principal first."
+	},
+	[DBX_ERR_KEY_VERSION_MISSING] = {
+		"DS_ENCRYPTION_KEY_VERSION_MISSING", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 500, false, {"version"},
+		"Encryption key missing. The key file no longer lists key version <version>, which the stored credentials were sealed with.",
+		"Put the key of that version back into the key file, or store the credentials again."
+	},
+	[DBX_ERR_CREDENTIALS_TAMPERED] = {
+		"DS_DATABRICKS_OAUTH_CREDENTIALS_TAMPERED", ERRCODE_DATA_CORRUPTED, 500, false, {"name", "tenant"},
+		"Stored credentials do not authenticate. The sealed secret of connection <name> of tenant <tenant> was changed, moved, or sealed under another key.",
+		"Store the credentials again."
+	},
+	[DBX_ERR_CREDENTIALS_REJECTED] = {
+		"DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, 400, false, {"name", "tenant"},
+		"OAuth authentication failed. Databricks rejected the client ID and secret of connection <name> of tenant <tenant>: they are invalid or expired.",
+		"Store valid credentials of the service principal again."
+	},
+	[DBX_ERR_DATABRICKS_REJECTED] = {
+		"DS_DATABRICKS_TOKEN_REQUEST_REJECTED", ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION, 502, false, {"status"},
+		"Databricks refused the token request. The token endpoint answered HTTP <status>.",
+		"The server log has Databricks' error."
+	},
+	[DBX_ERR_DATABRICKS_UNAVAILABLE] = {
+		"DS_DATABRICKS_UNAVAILABLE", ERRCODE_CONNECTION_FAILURE, 503, false, {"status"},
+		"Databricks is unavailable. The workspace answered HTTP <status> until dbx_oauth.retry_budget ran out.",
+		"Try again later."
+	},
+	[DBX_ERR_DATABRICKS_UNREACHABLE] = {
+		"DS_DATABRICKS_UNREACHABLE", ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION, 503, false, {NULL},
+		"Databricks cannot be reached. The workspace did not answer within dbx_oauth.retry_budget.",
+		"Check the workspace URL and the network; the server log has the reason."
+	},
+	[DBX_ERR_DATABRICKS_RESPONSE_INVALID] = {
+		"DS_DATABRICKS_RESPONSE_INVALID", ERRCODE_PROTOCOL_VIOLATION, 502, false, {NULL},
+		"Invalid answer from Databricks. The token endpoint's answer is not a valid token response.",
+		NULL
+	},
 	[DBX_ERR_CONNECTION_ALREADY_ACTIVE] = {
 		"DS_DATABRICKS_CONNECTION_ALREADY_ACTIVE", ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, 400, true, {"tenant"},
 		"An active Databricks connection already exists. Tenant <tenant> already has an active Databricks connection; store new credentials on it or delete it first.",
@@ -173,7 +223,7 @@ static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 	},
 	[DBX_ERR_AUTH_TOKEN_INVALID] = {
 		"DS_AUTH_TOKEN_INVALID", ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, 401, true, {NULL},
-		"Invalid authentication token. The bearer token is malformed or its signature does not verify.",
+		"Invalid authentication token. The bearer token is malformed, has no expiry, or its signature does not verify.",
 		NULL
 	},
 	[DBX_ERR_AUTH_TOKEN_EXPIRED] = {
@@ -371,6 +421,18 @@ dbx_error_response(const char *message, int sqlstate, int *http_status)
 	}
 	*http_status = catalog[id].http_status;
 	return envelope(message);
+}
+
+void
+dbx_reraise(int sqlstate, const char *message)
+{
+	int			id = entry_of_message(message);
+
+	ereport(ERROR,
+			errcode(sqlstate),
+			errmsg_internal("%s", message),
+			(id >= 0 && catalog[id].hint) ? errhint("%s", catalog[id].hint) : 0);
+	pg_unreachable();
 }
 
 PG_FUNCTION_INFO_V1(dbx_error_envelope);

@@ -35,6 +35,16 @@ typedef enum DbxErrorId
 	DBX_ERR_KEY_FILE_INVALID,
 	DBX_ERR_KEY_FILE_EMPTY,
 	DBX_ERR_KEY_FILE_TOO_LARGE,
+	DBX_ERR_HOST_NOT_ALLOWED,
+	DBX_ERR_NOT_PRELOADED,
+	DBX_ERR_CREDENTIALS_NOT_STORED,
+	DBX_ERR_KEY_VERSION_MISSING,
+	DBX_ERR_CREDENTIALS_TAMPERED,
+	DBX_ERR_CREDENTIALS_REJECTED,
+	DBX_ERR_DATABRICKS_REJECTED,
+	DBX_ERR_DATABRICKS_UNAVAILABLE,
+	DBX_ERR_DATABRICKS_UNREACHABLE,
+	DBX_ERR_DATABRICKS_RESPONSE_INVALID,
 	DBX_ERR_CONNECTION_ALREADY_ACTIVE,
 	DBX_ERR_ACCESS_DENIED,
 	DBX_ERR_FORBIDDEN,
@@ -59,6 +69,9 @@ typedef enum DbxErrorId
  * DS_INTERNAL_ERROR, so that nothing internal reaches a client.
  */
 extern char *dbx_error_response(const char *message, int sqlstate, int *http_status);
+
+/* Raise again an error caught earlier (its message "Code: ..."), with its entry's hint. */
+extern void dbx_reraise(int sqlstate, const char *message) pg_attribute_noreturn();
 
 /* Raise catalog entry "id" as a SQL ERROR; pass one C string per parameter. */
 extern void dbx_raise(DbxErrorId id,...) pg_attribute_noreturn();

@@ -20,6 +20,7 @@ typedef struct TreeBuilder
 	JsonNode   *root;
 	List	   *open;			/* containers being filled, innermost last */
 	char	   *pending_key;	/* member name waiting for its value */
+	bool		duplicate_key;	/* some object names a member twice */
 } TreeBuilder;
 
 /* Grow a palloc'd array of pointers (or make one). */
@@ -81,21 +82,22 @@ compare_keys(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Refuse an object that names a member twice. */
-static void
-check_unique_keys(const JsonNode *object)
+/* Whether every member name of an object is different. */
+static bool
+unique_keys(const JsonNode *object)
 {
 	char	  **sorted;
+	bool		unique = true;
 
 	if (object->count < 2)
-		return;
+		return true;
 	sorted = palloc(sizeof(char *) * object->count);
 	memcpy(sorted, object->keys, sizeof(char *) * object->count);
 	qsort(sorted, object->count, sizeof(char *), compare_keys);
-	for (int i = 1; i < object->count; i++)
-		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			dbx_raise(DBX_ERR_JSON_DUPLICATE_KEY);
+	for (int i = 1; i < object->count && unique; i++)
+		unique = strcmp(sorted[i - 1], sorted[i]) != 0;
 	pfree(sorted);
+	return unique;
 }
 
 static void
@@ -109,7 +111,8 @@ on_object_end(void *state)
 {
 	TreeBuilder *builder = state;
 
-	check_unique_keys(llast(builder->open));
+	if (!unique_keys(llast(builder->open)))
+		builder->duplicate_key = true;
 	builder->open = list_delete_last(builder->open);
 }
 
@@ -157,8 +160,41 @@ on_scalar(void *state, char *token, JsonTokenType type)
 	attach(state, new_node(kind, token));
 }
 
-JsonNode *
-json_parse_document(const char *json, int len)
+/*
+ * Whether the document nests objects and arrays deeper than max_depth.  A
+ * quick scan that recurses nowhere, so that a deep document fails cleanly
+ * before the recursive parser runs out of stack.
+ */
+static bool
+too_deep(const char *json, int len, int max_depth)
+{
+	int			depth = 0;
+	bool		in_string = false;
+
+	for (int i = 0; i < len; i++)
+	{
+		char		c = json[i];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		}
+		else if (c == '"')
+			in_string = true;
+		else if ((c == '{' || c == '[') && ++depth > max_depth)
+			return true;
+		else if (c == '}' || c == ']')
+			depth--;
+	}
+	return false;
+}
+
+/* Parse json into a tree; returns DBX_ERROR_COUNT, or the catalog error that applies. */
+static DbxErrorId
+parse_tree(const char *json, int len, int max_bytes, JsonNode **root)
 {
 	TreeBuilder builder = {0};
 	JsonSemAction actions = {0};
@@ -167,8 +203,10 @@ json_parse_document(const char *json, int len)
 	char	   *copy;
 
 	/* Bounds the tree's memory: a body is small, and its tree is larger still. */
-	if (len > DBX_JSON_MAX_BYTES)
-		dbx_raise(DBX_ERR_REQUEST_TOO_LARGE);
+	if (len > max_bytes)
+		return DBX_ERR_REQUEST_TOO_LARGE;
+	if (too_deep(json, len, DBX_JSON_MAX_DEPTH))
+		return DBX_ERR_INVALID_REQUEST_BODY;
 	actions.semstate = &builder;
 	actions.object_start = on_object_start;
 	actions.object_end = on_object_end;
@@ -184,10 +222,32 @@ json_parse_document(const char *json, int len)
 	explicit_bzero(copy, len);
 	if (lex->strval != NULL)
 		explicit_bzero(lex->strval->data, lex->strval->maxlen);
-	/* The parser's own message could quote the input: do not use it. */
+	/* The parser's own message could quote the input: it is never used. */
 	if (result != JSON_SUCCESS)
-		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
-	return builder.root;
+		return DBX_ERR_INVALID_REQUEST_BODY;
+	if (builder.duplicate_key)
+		return DBX_ERR_JSON_DUPLICATE_KEY;
+	*root = builder.root;
+	return DBX_ERROR_COUNT;
+}
+
+JsonNode *
+json_parse_document(const char *json, int len)
+{
+	JsonNode   *root = NULL;
+	DbxErrorId	error = parse_tree(json, len, DBX_JSON_MAX_BYTES, &root);
+
+	if (error != DBX_ERROR_COUNT)
+		dbx_raise(error);
+	return root;
+}
+
+JsonNode *
+json_try_parse(const char *json, int len)
+{
+	JsonNode   *root = NULL;
+
+	return parse_tree(json, len, DBX_JSON_MAX_OTHER_BYTES, &root) == DBX_ERROR_COUNT ? root : NULL;
 }
 
 JsonNode *
@@ -209,7 +269,9 @@ json_take_text(JsonNode *object, const char *key)
 
 	if (value == NULL || value->kind == JSON_KIND_NULL)
 		return NULL;
-	if (value->kind != JSON_KIND_STRING)
+	/* A number or boolean is its text, as the vendor's JSON binding has it. */
+	if (value->kind != JSON_KIND_STRING && value->kind != JSON_KIND_NUMBER &&
+		value->kind != JSON_KIND_BOOL)
 		dbx_raise(DBX_ERR_FIELD_TYPE_INVALID, key, "string");
 	result = cstring_to_text(value->text);
 	explicit_bzero(value->text, strlen(value->text));

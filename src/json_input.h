@@ -25,8 +25,12 @@ typedef struct JsonNode
 	struct JsonNode **values;	/* object member values, array elements */
 } JsonNode;
 
-/* The largest document parsed: as large as the REST layer lets a body be. */
+/* The largest request body parsed: as large as the REST layer lets one be. */
 #define DBX_JSON_MAX_BYTES (64 * 1024)
+/* The largest other document (request headers and claims, Databricks' answers). */
+#define DBX_JSON_MAX_OTHER_BYTES (1024 * 1024)
+/* The deepest nesting of objects and arrays accepted. */
+#define DBX_JSON_MAX_DEPTH 64
 
 /*
  * Parse a JSON document.  Invalid JSON raises DS_INVALID_REQUEST_BODY; a key
@@ -35,12 +39,19 @@ typedef struct JsonNode
  */
 extern JsonNode *json_parse_document(const char *json, int len);
 
+/*
+ * The same for documents that are not request bodies (up to
+ * DBX_JSON_MAX_OTHER_BYTES): NULL instead of an error.
+ */
+extern JsonNode *json_try_parse(const char *json, int len);
+
 /* The member "key" of an object node, or NULL if it has none. */
 extern JsonNode *json_member(const JsonNode *object, const char *key);
 
 /*
- * The string member "key" as text, or NULL when it is missing or null; raises
- * DS_FIELD_TYPE_INVALID for another type.  The copy in the tree is wiped, so
+ * The string member "key" as text (a number or boolean as its text), or NULL
+ * when it is missing or null; raises DS_FIELD_TYPE_INVALID for an object or
+ * array.  The copy in the tree is wiped, so
  * a secret taken this way stays in one place.
  */
 extern text *json_take_text(JsonNode *object, const char *key);

@@ -18,19 +18,18 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "configs.h"
 #include "credentials.h"
 #include "errors.h"
 #include "json_input.h"
+#include "subxact.h"
+#include "tokens.h"
 #include "validate.h"
 
 typedef struct RestRequest
@@ -47,13 +46,13 @@ typedef char *(*RestHandler) (RestRequest *request, int *status);
 #define WITH_CONNECTION 0x1
 #define WITH_BODY 0x2
 
-/* A request setting PostgREST made for this transaction, or NULL. */
+/* A request setting PostgREST made for this transaction, or NULL (also when it is not valid JSON). */
 static JsonNode *
 request_setting(const char *name)
 {
 	const char *value = GetConfigOption(name, true, false);
 
-	return (value == NULL || value[0] == '\0') ? NULL : json_parse_document(value, strlen(value));
+	return (value == NULL || value[0] == '\0') ? NULL : json_try_parse(value, strlen(value));
 }
 
 /* The value of one hexadecimal digit, or -1. */
@@ -107,11 +106,23 @@ path_segment(const JsonNode *headers, const char *name)
 	return (value != NULL && value->kind == JSON_KIND_STRING) ? percent_decode(value->text) : NULL;
 }
 
+/*
+ * Refuse a token without an expiry (PostgREST accepts one, we do not), or
+ * whose claims our strict parser refuses.
+ */
+static void
+check_expiry_claim(const JsonNode *claims)
+{
+	JsonNode   *exp = json_member(claims, "exp");
+
+	if (claims == NULL || exp == NULL || exp->kind != JSON_KIND_NUMBER)
+		dbx_raise(DBX_ERR_AUTH_TOKEN_INVALID);
+}
+
 /* Refuse a tenant that the token's "tenants" claim does not list. */
 static void
-check_tenant_claim(const char *tenant)
+check_tenant_claim(const JsonNode *claims, const char *tenant)
 {
-	JsonNode   *claims = request_setting("request.jwt.claims");
 	JsonNode   *tenants = json_member(claims, "tenants");
 
 	if (tenants != NULL && tenants->kind == JSON_KIND_ARRAY)
@@ -129,6 +140,12 @@ parse_body(const bytea *body)
 	const char *data = body ? VARDATA_ANY(body) : "";
 	int			len = body ? VARSIZE_ANY_EXHDR(body) : 0;
 
+	/* A UTF-8 byte order mark may be ignored (RFC 8259). */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+	{
+		data += 3;
+		len -= 3;
+	}
 	if (len == 0 || !pg_verifymbstr(data, len, true))
 		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
 	return json_parse_document(data, len);
@@ -142,24 +159,38 @@ set_response(const char *name, const char *value)
 							 true, 0, false);
 }
 
-/* Read the route's inputs (in the order their checks run) and run it. */
-static char *
-run_route(FunctionCallInfo fcinfo, RestHandler handler, int inputs, int *status)
+/* One call of a route: what it runs on and what it answers. */
+typedef struct RouteCall
 {
+	FunctionCallInfo fcinfo;
+	RestHandler handler;
+	int			inputs;
+	int			status;
+	char	   *body;
+} RouteCall;
+
+/* Read the route's inputs (in the order their checks run) and run it. */
+static void
+run_route(void *arg)
+{
+	RouteCall  *call = arg;
+	FunctionCallInfo fcinfo = call->fcinfo;
 	JsonNode   *headers = request_setting("request.headers");
+	JsonNode   *claims = request_setting("request.jwt.claims");
 	RestRequest request = {0};
 
+	check_expiry_claim(claims);
 	request.tenant = path_segment(headers, "x-dbx-tenant");
 	validate_tenant(request.tenant);
-	check_tenant_claim(request.tenant);
-	if (inputs & WITH_CONNECTION)
+	check_tenant_claim(claims, request.tenant);
+	if (call->inputs & WITH_CONNECTION)
 	{
 		request.connection = path_segment(headers, "x-dbx-connection");
 		validate_connection_name(request.connection);
 	}
-	if (inputs & WITH_BODY)
+	if (call->inputs & WITH_BODY)
 		request.body = parse_body(PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0));
-	return handler(&request, status);
+	call->body = call->handler(&request, &call->status);
 }
 
 /*
@@ -169,48 +200,26 @@ run_route(FunctionCallInfo fcinfo, RestHandler handler, int inputs, int *status)
 static Datum
 serve(FunctionCallInfo fcinfo, RestHandler handler, int inputs)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	ResourceOwner caller_owner = CurrentResourceOwner;
-	int		   *status = palloc(sizeof(int));
-	char	   *volatile body;
+	RouteCall	call = {fcinfo, handler, inputs, 200, NULL};
+	ErrorData  *error = run_in_subtransaction(run_route, &call);
 
-	*status = 200;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller_context);
-	PG_TRY();
+	if (error != NULL)
 	{
-		body = run_route(fcinfo, handler, inputs, status);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *error;
 		StringInfoData header;
 
-		MemoryContextSwitchTo(caller_context);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
-
-		body = dbx_error_response(error->message, error->sqlerrcode, status);
-		if (*status >= 500)
+		call.body = dbx_error_response(error->message, error->sqlerrcode, &call.status);
+		if (call.status >= 500)
 			ereport(LOG, errmsg("dbx_api request failed: %s", error->message));
 		initStringInfo(&header);
 		appendStringInfoString(&header, "[{\"X-Dbx-Error\": ");
-		escape_json(&header, body);
+		escape_json(&header, call.body);
 		appendStringInfoString(&header, "}]");
 		set_response("response.headers", header.data);
 		FreeErrorData(error);
 	}
-	PG_END_TRY();
-
-	if (*status != 200)
-		set_response("response.status", psprintf("%d", *status));
-	PG_RETURN_TEXT_P(cstring_to_text(body));
+	if (call.status != 200)
+		set_response("response.status", psprintf("%d", call.status));
+	PG_RETURN_TEXT_P(cstring_to_text(call.body));
 }
 
 /* POST .../{connectionName}/databricks/oauth/credentials */
@@ -270,12 +279,26 @@ delete_config(RestRequest *request, int *status)
 	return config_delete(request->tenant, request->connection);
 }
 
+/* POST .../database-configs/{connectionName}/test */
+static char *
+test_connection(RestRequest *request, int *status)
+{
+	return connection_test_body(request->tenant, request->connection);
+}
+
+PG_FUNCTION_INFO_V1(dbx_api_test_connection);
 PG_FUNCTION_INFO_V1(dbx_api_store_credentials);
 PG_FUNCTION_INFO_V1(dbx_api_create_config);
 PG_FUNCTION_INFO_V1(dbx_api_create_config_with_credentials);
 PG_FUNCTION_INFO_V1(dbx_api_list_configs);
 PG_FUNCTION_INFO_V1(dbx_api_get_config);
 PG_FUNCTION_INFO_V1(dbx_api_delete_config);
+
+Datum
+dbx_api_test_connection(PG_FUNCTION_ARGS)
+{
+	return serve(fcinfo, test_connection, WITH_CONNECTION);
+}
 
 Datum
 dbx_api_store_credentials(PG_FUNCTION_ARGS)

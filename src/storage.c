@@ -71,6 +71,18 @@ static Statement put_credentials = {
 	7, {TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID, TIMESTAMPTZOID, NAMEOID}
 };
 
+static Statement get_connection = {
+	"SELECT workspace_url, warehouse_id, client_id, key_version, client_secret_sealed"
+	" FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND connection_name = $2",
+	2, {TEXTOID, TEXTOID}
+};
+
+static Statement set_status = {
+	"UPDATE dbx_oauth.database_configs SET status = $3, updated_time = pg_catalog.clock_timestamp()"
+	" WHERE tenant_id = $1 AND connection_name = $2 AND status <> $3",
+	3, {TEXTOID, TEXTOID, TEXTOID}
+};
+
 static Statement tenant_has_active = {
 	"SELECT FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND status = 'ACTIVE' LIMIT 1",
 	1, {TEXTOID}
@@ -86,12 +98,21 @@ static Statement list_credentials = {
 /* Where results go: the memory context of the caller of storage_open. */
 static MemoryContext result_context = NULL;
 
-/* The role that owns the extension's tables. */
+Oid
+storage_table(void)
+{
+	Oid			relid = get_relname_relid("database_configs", get_namespace_oid(SCHEMA_NAME, false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table %s.database_configs is missing", SCHEMA_NAME);
+	return relid;
+}
+
+/* The role that owns the extension's table. */
 static Oid
 table_owner(void)
 {
-	Oid			schema = get_namespace_oid(SCHEMA_NAME, false);
-	Oid			relid = get_relname_relid("database_configs", schema);
+	Oid			relid = storage_table();
 	HeapTuple	tuple;
 	Oid			owner;
 
@@ -278,6 +299,39 @@ storage_put_credentials(const char *tenant, const char *name, const text *client
 		return false;
 	column_uuid(0, 1, id);
 	return true;
+}
+
+ConnectionRow *
+storage_get_connection(const char *tenant, const char *name)
+{
+	Datum		values[] = {CStringGetTextDatum(tenant), CStringGetTextDatum(name)};
+	ConnectionRow *connection;
+	MemoryContext old;
+	bool		isnull;
+	Datum		sealed;
+
+	if (run(&get_connection, values) != 1)
+		return NULL;
+	connection = MemoryContextAllocZero(result_context, sizeof(ConnectionRow));
+	connection->workspace_url = column_text(0, 1);
+	connection->warehouse_id = column_text(0, 2);
+	connection->client_id = column_text(0, 3);
+	connection->key_version = DatumGetInt32(column(0, 4, &isnull));
+	sealed = column(0, 5, &isnull);
+	old = MemoryContextSwitchTo(result_context);
+	connection->sealed_secret = isnull ? NULL : DatumGetByteaPCopy(sealed);
+	MemoryContextSwitchTo(old);
+	return connection;
+}
+
+void
+storage_set_status(const char *tenant, const char *name, const char *status)
+{
+	Datum		values[] = {
+		CStringGetTextDatum(tenant), CStringGetTextDatum(name), CStringGetTextDatum(status)
+	};
+
+	run(&set_status, values);
 }
 
 bool

@@ -51,6 +51,9 @@ typedef struct CredentialRow
  * memory context.  An error in between is cleaned up by transaction abort.
  */
 extern void storage_open(StorageScope *scope);
+
+/* The OID of the table dbx_oauth.database_configs. */
+extern Oid	storage_table(void);
 extern void storage_close(StorageScope *scope);
 
 /* Insert a config unless the tenant has one of that name; false if it has. */
@@ -74,6 +77,22 @@ extern bool storage_delete_config(const char *tenant, const char *name, pg_uuid_
 extern bool storage_put_credentials(const char *tenant, const char *name, const text *client_id,
 									const bytea *sealed_secret, int32 key_version,
 									TimestampTz stored_at, const char *stored_by, pg_uuid_t *id);
+
+/* What minting a token and testing a connection read of a config. */
+typedef struct ConnectionRow
+{
+	char	   *workspace_url;
+	char	   *warehouse_id;
+	char	   *client_id;		/* NULL without credentials */
+	int32		key_version;
+	bytea	   *sealed_secret;
+} ConnectionRow;
+
+/* The tenant's connection of that name, or NULL. */
+extern ConnectionRow *storage_get_connection(const char *tenant, const char *name);
+
+/* Set the status of the tenant's connection of that name. */
+extern void storage_set_status(const char *tenant, const char *name, const char *status);
 
 /* Whether the tenant has a config whose status is ACTIVE. */
 extern bool storage_tenant_has_active_config(const char *tenant);

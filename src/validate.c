@@ -10,6 +10,7 @@
 #include "utils/builtins.h"
 
 #include "errors.h"
+#include "settings.h"
 #include "validate.h"
 
 /*
@@ -252,14 +253,17 @@ valid_port(const char *s, int len)
 void
 validate_workspace_url(const char *url)
 {
-	const char *scheme = "https://";
 	const char *authority;
 	const char *end;
 	const char *colon;
+	int			host_len;
 
-	if (pg_strncasecmp(url, scheme, strlen(scheme)) != 0)
+	if (pg_strncasecmp(url, "https://", 8) == 0)
+		authority = url + 8;
+	else if (dbx_allow_insecure_http && pg_strncasecmp(url, "http://", 7) == 0)
+		authority = url + 7;
+	else
 		dbx_raise(DBX_ERR_WORKSPACE_URL_INVALID);
-	authority = url + strlen(scheme);
 	end = strchr(authority, '/');
 	if (end == NULL)
 		end = authority + strlen(authority);
@@ -267,8 +271,10 @@ validate_workspace_url(const char *url)
 		dbx_raise(DBX_ERR_WORKSPACE_URL_INVALID);
 
 	colon = memchr(authority, ':', end - authority);
-	if (colon != NULL ? !(valid_host(authority, colon - authority) &&
-						  valid_port(colon + 1, end - colon - 1))
-		: !valid_host(authority, end - authority))
+	host_len = (colon ? colon : end) - authority;
+	if (!valid_host(authority, host_len) ||
+		(colon != NULL && !valid_port(colon + 1, end - colon - 1)))
 		dbx_raise(DBX_ERR_WORKSPACE_URL_INVALID);
+	if (!settings_host_allowed(authority, host_len))
+		dbx_raise(DBX_ERR_HOST_NOT_ALLOWED, pnstrdup(authority, host_len));
 }

@@ -19,6 +19,11 @@ extern void validate_tenant(const char *tenant);
 extern void validate_connection_name(const char *name);
 extern void validate_client_id(const text *client_id);
 extern void validate_client_secret(const text *client_secret);
+/*
+ * An https URL of a host and nothing else (http too when
+ * dbx_oauth.allow_insecure_http is on), whose host dbx_oauth.token_allowed_hosts
+ * allows.
+ */
 extern void validate_workspace_url(const char *url);
 
 /* Generic rules for a string field of a request body (path names it). */

@@ -15,9 +15,10 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from urllib.parse import urlparse
+
+from suite import check, failures, run
 
 BASE = urlparse(os.environ["DBX_BASE_URL"])
 STACK_DIR = os.environ["DBX_STACK_DIR"]
@@ -42,13 +43,13 @@ TEXTS = {
     "DS_JSON_DUPLICATE_KEY": "Duplicate JSON key. A key appears more than once in the same JSON object.",
     "DS_FIELD_REQUIRED": "A required field is missing. The {0} field cannot be null or empty.",
     "DS_FIELD_TYPE_INVALID": "Invalid field type. The {0} field must be a {1}.",
-    "DS_DATABRICKS_WORKSPACE_URL_INVALID": "Invalid Databricks workspace URL. The workspace_url field must be an https URL of a workspace host, such as https://dbc-a1b2c3d4-e5f6.cloud.databricks.com, without user name, path, query or fragment.",
+    "DS_DATABRICKS_WORKSPACE_URL_INVALID": "Invalid Databricks workspace URL. The workspace URL must be an https URL of a workspace host, such as https://dbc-a1b2c3d4-e5f6.cloud.databricks.com, without user name, path, query or fragment.",
     "DS_ENCRYPTION_KEY_NOT_CONFIGURED": "Encryption key is not configured. Credentials cannot be stored or read until an administrator sets dbx_oauth.key_file.",
     "DS_DATABRICKS_CONNECTION_ALREADY_ACTIVE": "An active Databricks connection already exists. Tenant {0} already has an active Databricks connection; store new credentials on it or delete it first.",
     "DS_ACCESS_DENIED": "Access denied. The caller may not act for tenant {0}.",
     "DS_FORBIDDEN": "Access denied. The role of the token may not use this API.",
     "DS_AUTH_TOKEN_REQUIRED": "Authentication required. Send a bearer token in the Authorization header.",
-    "DS_AUTH_TOKEN_INVALID": "Invalid authentication token. The bearer token is malformed or its signature does not verify.",
+    "DS_AUTH_TOKEN_INVALID": "Invalid authentication token. The bearer token is malformed, has no expiry, or its signature does not verify.",
     "DS_AUTH_TOKEN_EXPIRED": "Authentication token expired. Send a new bearer token.",
     "DS_BAD_REQUEST": "Bad request. The request is not valid HTTP, or its request line or headers are too long.",
     "DS_ROUTE_NOT_FOUND": "Resource not found. No API route matches this path.",
@@ -59,7 +60,6 @@ TEXTS = {
     "DS_INTERNAL_ERROR": "Internal error. The request could not be completed; the server log has the details.",
 }
 
-failures = []
 seen_codes = set()
 secrets_used = []
 
@@ -76,7 +76,8 @@ def b64url(data):
 
 def token(claims, secret=JWT_SECRET, lifetime=3600):
     claims = dict(claims)
-    claims.setdefault("exp", int(time.time()) + lifetime)
+    if lifetime is not None:
+        claims.setdefault("exp", int(time.time()) + lifetime)
     head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     body = b64url(json.dumps(claims).encode())
     sig = b64url(hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest())
@@ -131,13 +132,6 @@ def expect(name, reply, status, body=None, pattern=None, headers=None):
         print(f"ok - {name}")
     return got_body
 
-
-def check(name, condition, detail=""):
-    if condition:
-        print(f"ok - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok - {name} {detail}")
 
 
 def psql(sql):
@@ -243,8 +237,15 @@ def test_body_errors():
     expect("invalid UTF-8", request("POST", path, b'{"clientId": "\xff", "clientSecret": "x"}'), 400, body=envelope("DS_INVALID_REQUEST_BODY"))
     expect("duplicate key", request("POST", path, '{"clientId": "a", "clientId": "b", "clientSecret": "x"}'), 400,
            body=envelope("DS_JSON_DUPLICATE_KEY"))
-    expect("clientId of the wrong type", request("POST", path, {"clientId": 42, "clientSecret": "x"}), 400,
+    expect("clientId of the wrong type", request("POST", path, {"clientId": {"id": 42}, "clientSecret": "x"}), 400,
            body=envelope("DS_FIELD_TYPE_INVALID", "clientId", "string"))
+    expect("a number where a string belongs is its text", request("POST", path, {"clientId": 42, "clientSecret": secret("number")}),
+           200, pattern=STORED % "my-databricks-connection")
+    check("  stored as the string 42", psql("SELECT client_id FROM dbx_oauth.credential_metadata "
+                                           "WHERE connection_name = 'my-databricks-connection'") == "42")
+    expect("a UTF-8 byte order mark is ignored", request("POST", path, b'\xef\xbb\xbf' + json.dumps(
+        {"clientId": "a", "clientSecret": secret("bom")}).encode()), 200, pattern=STORED % "my-databricks-connection")
+    expect("nesting deeper than 64 levels", request("POST", path, "[" * 15000), 400, body=envelope("DS_INVALID_REQUEST_BODY"))
     expect("clientSecret too long", request("POST", path, {"clientId": "a", "clientSecret": "s" * 1025}), 400,
            body=envelope("DS_VALUE_TOO_LONG", "clientSecret", "1024"))
     expect("body over 64 kB", request("POST", path, {"clientId": "a", "clientSecret": "s" * 70000}), 413,
@@ -255,7 +256,7 @@ def test_body_errors():
            body=envelope("DS_SNOWFLAKE_CONNECTION_ALREADY_EXISTS", "my-databricks-connection", TENANT))
     expect("create: missing connection_name", request("POST", CONFIGS, {"database_type": "DATABRICKS"}), 400,
            body=envelope("DS_CONNECTION_NAME_REQUIRED"))
-    expect("create: http workspace URL", request("POST", CONFIGS, config_body("c2", url="http://dbc-1.cloud.databricks.com")), 400,
+    expect("create: ftp workspace URL", request("POST", CONFIGS, config_body("c2", url="ftp://dbc-1.cloud.databricks.com")), 400,
            body=envelope("DS_DATABRICKS_WORKSPACE_URL_INVALID"))
     body = config_body("c2")
     del body["databricks_config"]["sql_warehouse"]["warehouse_id"]
@@ -286,11 +287,11 @@ def test_paths():
     expect("PostgREST is not reachable directly", request("POST", "/rpc/list_configs", "{}"), 404, body=envelope("DS_ROUTE_NOT_FOUND"))
     expect("error pages are internal", request("GET", "/.dbx-error/400"), 404, body=envelope("DS_ROUTE_NOT_FOUND"))
     expect("wrong method on a config", request("PUT", f"{CONFIGS}/my-databricks-connection", {}), 405,
-           body=envelope("DS_METHOD_NOT_ALLOWED"), headers={"Allow": "GET, DELETE"})
+           body=envelope("DS_METHOD_NOT_ALLOWED"), headers={"Allow": "GET, HEAD, DELETE, OPTIONS"})
     expect("wrong method on credentials", request("GET", credentials_path("my-databricks-connection")), 405,
-           body=envelope("DS_METHOD_NOT_ALLOWED"), headers={"Allow": "POST"})
+           body=envelope("DS_METHOD_NOT_ALLOWED"), headers={"Allow": "POST, OPTIONS"})
     expect("wrong method on the configs", request("DELETE", CONFIGS), 405,
-           body=envelope("DS_METHOD_NOT_ALLOWED"), headers={"Allow": "GET, POST"})
+           body=envelope("DS_METHOD_NOT_ALLOWED"), headers={"Allow": "GET, HEAD, POST, OPTIONS"})
     path = credentials_path("my-databricks-connection")
     expect("text/plain body", request("POST", path, '{"clientId": "a", "clientSecret": "b"}', content_type="text/plain"), 415,
            body=envelope("DS_UNSUPPORTED_MEDIA_TYPE"))
@@ -304,23 +305,74 @@ def test_paths():
                                                content_type="Application/JSON"), 200, pattern=STORED % "my-databricks-connection")
 
 
+def raw_request(data):
+    """Send bytes as they are; return (status, headers, body) of the first answer."""
+    with socket.create_connection((BASE.hostname, BASE.port), timeout=10) as s:
+        s.sendall(data)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    headers = {k.lower(): v.strip() for k, v in re.findall(r"(?m)^([^:\r\n]+): (.*)$", head)}
+    length = int(headers.get("content-length", len(body)))
+    return int(head.split(" ")[1]), headers, body[:length]
+
+
 def test_raw_http():
+    auth = f"Authorization: Bearer {WRITER}\r\n".encode()
     for name, raw in [("a request line that is not HTTP", b"GARBAGE\r\n\r\n"),
                       ("a header without a colon", b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"),
-                      ("a request line over 8 kB", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")]:
-        with socket.create_connection((BASE.hostname, BASE.port), timeout=10) as s:
-            s.sendall(raw)
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        head, _, body = data.decode("utf-8", "replace").partition("\r\n\r\n")
-        status = int(head.split(" ")[1])
-        content_type = re.search(r"(?im)^content-type: (.*)$", head).group(1).strip()
-        expect(name, (status, {"content-type": content_type}, body), 400, body=envelope("DS_BAD_REQUEST"))
+                      ("a request line over 8 kB", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+                      ("HTTP/2.0 in the request line", f"GET {CONFIGS} HTTP/2.0\r\nHost: x\r\n\r\n".encode() + auth),
+                      ("a raw non-ASCII byte in the path",
+                       f"GET {CONFIGS}/conn".encode() + b"\xe9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + auth + b"\r\n"),
+                      ("a transfer coding nginx does not know",
+                       f"POST {CONFIGS}/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n".encode() + auth +
+                       b"Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n")]:
+        expect(name, raw_request(raw), 400, body=envelope("DS_BAD_REQUEST"))
+    body = json.dumps({"clientId": "a", "clientSecret": secret("chunked"), "pad": "x" * 70000}).encode()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 8192]), body[i:i + 8192]) for i in range(0, len(body), 8192))
+    expect("a chunked body over 64 kB", raw_request(
+        f"POST {credentials_path('my-databricks-connection')} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n".encode()
+        + auth + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n"),
+        413, body=envelope("DS_REQUEST_TOO_LARGE"))
+    nginx_log = open(os.path.join(STACK_DIR, "nginx-error.log"), encoding="utf-8", errors="replace").read()
+    check("no body was buffered to a temporary file", "buffered to a temporary file" not in nginx_log)
+
+
+def test_http_details():
+    """HEAD, OPTIONS, trailing slashes, and headers nginx does not pass on."""
+    status, headers, body = request("HEAD", f"{CONFIGS}/my-databricks-connection")
+    check("HEAD on a config: 200 without a body", status == 200 and body == "", f"{status} {body!r}")
+    status, headers, body = request("OPTIONS", f"{CONFIGS}/my-databricks-connection", auth=None)
+    check("OPTIONS: 204 and the methods", status == 204 and headers.get("allow") == "GET, HEAD, DELETE, OPTIONS",
+          f"{status} {headers.get('allow')}")
+    expect("a trailing slash on a config", request("GET", f"{CONFIGS}/my-databricks-connection/"), 200,
+           pattern=r'\{"successful": true, "result": \{"connection_id": .*')
+    expect("a trailing slash on credentials", request("POST", credentials_path("my-databricks-connection") + "/",
+                                                      {"clientId": "a", "clientSecret": secret("slash")}),
+           200, pattern=STORED % "my-databricks-connection")
+    expect("a header byte that is not UTF-8 does not matter", request("GET", CONFIGS, headers={"X-Junk": "\xff", "Cookie": "a=\xff"}),
+           200, pattern=r'\{"successful": true, "result": \[.*\]\}')
 
 
 def test_authentication():
     path = CONFIGS
+    status, headers, _ = request("GET", path, auth="not-a-jwt")
+    check("WWW-Authenticate says no more than invalid_token", headers.get("www-authenticate") == 'Bearer error="invalid_token"',
+          headers.get("www-authenticate"))
+    status, headers, _ = request("GET", path, auth=None)
+    check("WWW-Authenticate for a missing token", headers.get("www-authenticate") == "Bearer", headers.get("www-authenticate"))
+    expect("a token without expiry", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": [TENANT]}, lifetime=None)),
+           401, body=envelope("DS_AUTH_TOKEN_INVALID"))
+    expect("claims our parser refuses (\\u0000)", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": [TENANT], "sub": "a\u0000b"})),
+           401, body=envelope("DS_AUTH_TOKEN_INVALID"))
+    expect("a signed token without a role", request("GET", path, auth=token({"tenants": [TENANT]})),
+           403, body=envelope("DS_FORBIDDEN"))
+    expect("a signed token for the anonymous role", request("GET", path, auth=token({"role": "dbx_api_anon", "tenants": [TENANT]})),
+           403, body=envelope("DS_FORBIDDEN"))
+    expect("an Authorization header with a byte that is not ASCII", request("GET", path, headers={"Authorization": "Bearer \xff"}),
+           400, body=envelope("DS_BAD_REQUEST"))
     expect("no token", request("GET", path, auth=None), 401, body=envelope("DS_AUTH_TOKEN_REQUIRED"))
     expect("Basic instead of Bearer", request("GET", path, auth="Basic YTpi"), 401, body=envelope("DS_AUTH_TOKEN_REQUIRED"))
     expect("a token that is not a JWT", request("GET", path, auth="not-a-jwt"), 401, body=envelope("DS_AUTH_TOKEN_INVALID"))
@@ -440,13 +492,9 @@ def test_coverage():
 
 
 def main():
-    for test in (test_vendor_flow, test_documented_errors, test_body_errors, test_paths, test_raw_http,
-                 test_authentication, test_spoofing, test_one_call, test_server_side_failures,
-                 test_statement_logging, test_unavailable, test_logs_hold_no_secret, test_coverage):
-        print(f"# {test.__doc__.splitlines()[0] if test.__doc__ else test.__name__}")
-        test()
-    print(f"# {len(failures)} failed" if failures else "# all passed")
-    sys.exit(1 if failures else 0)
+    run((test_vendor_flow, test_documented_errors, test_body_errors, test_paths, test_raw_http,
+         test_http_details, test_authentication, test_spoofing, test_one_call, test_server_side_failures,
+         test_statement_logging, test_unavailable, test_logs_hold_no_secret, test_coverage))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@
 # log for the secrets' bytes.  Two canaries prove the scan sees what it must:
 # a value inserted into a plain table must be found in the data directory, and
 # a value sent as a literal in a failing statement must be found in the log.
+# The server runs without dbx_oauth in shared_preload_libraries, as one may:
+# stores work, and access tokens say what they need.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 WORK=$(make_workdir)
 trap 'stop_cluster "$WORK"; rm -rf "$WORK"' EXIT
 
 write_key_file "$WORK/dbx.key"
-start_cluster "$WORK" "shared_preload_libraries = 'dbx_oauth'" "dbx_oauth.key_file = '$WORK/dbx.key'" \
+start_cluster "$WORK" "dbx_oauth.key_file = '$WORK/dbx.key'" \
 	"log_statement = 'none'" "log_min_error_statement = error"
 
 probe=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
@@ -68,6 +70,9 @@ expect_store "$WORK/store.sql" conn-3 "$(secret 4)"            # deleted below
 expect_error DS_CONNECTION_NOT_FOUND "$WORK/store.sql" no-such-connection "$(secret 5)"
 expect_error DS_ENCRYPTION_KEY_NOT_CONFIGURED "$WORK/store_unkeyed.sql" conn-2 "$(secret 6)"
 run_psql -c "SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'conn-3')" >/dev/null
+out=$(run_psql -c "SELECT dbx_oauth.dbx_get_access_token('ce5627DYnQ6abcD', 'conn-1')" 2>&1) &&
+	die "a token without the library preloaded"
+grep -q "Code: DS_DBX_OAUTH_NOT_PRELOADED;" <<<"$out" || die "expected DS_DBX_OAUTH_NOT_PRELOADED, got: $out"
 # The log canary: a literal in a failing statement is logged with the statement.
 run_psql -c "SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'no-such', 'id', '$canary_log')" \
 	>/dev/null 2>&1 && die "canary statement unexpectedly succeeded"

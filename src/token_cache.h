@@ -1,0 +1,35 @@
+/*
+ * token_cache.h - Databricks access tokens shared by every backend: reused
+ * while fresh, refreshed early by one caller, minted once however many
+ * callers find them expired
+ */
+#ifndef DBX_TOKEN_CACHE_H
+#define DBX_TOKEN_CACHE_H
+
+#include "utils/timestamp.h"
+
+#include "databricks.h"
+
+/* Mints a token for the connection; raises the catalog error of a failure. */
+typedef void (*TokenMinter) (void *arg, AccessToken *token);
+
+/*
+ * The access token of the tenant's connection.  A cached token is used until
+ * 40 s before it expires; within min(TTL/2, 20 min) of its expiry one caller
+ * mints a new one while the others go on using it (after a failed early
+ * refresh, the next waits a minute).  When there is no usable token, one
+ * backend mints and the others wait for its token, or its error.  With
+ * "fresh", the token returned was minted after the call began.  Sets
+ * *expires_at.  Needs dbx_oauth in shared_preload_libraries.
+ */
+extern char *token_cache_get(const char *tenant, const char *connection, bool fresh,
+							 TokenMinter mint, void *arg, TimestampTz *expires_at);
+
+/* Drop the connection's token when the current transaction commits. */
+extern void token_cache_forget_at_commit(const char *tenant, const char *connection);
+
+/* Shared memory: request it (shmem_request_hook), then set it up (shmem_startup_hook). */
+extern void token_cache_request_shmem(void);
+extern void token_cache_init_shmem(void);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * tokens.c - Databricks access tokens minted with the stored credentials,
+ * and the connection test; their SQL functions
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "api.h"
+#include "credentials.h"
+#include "databricks.h"
+#include "errors.h"
+#include "json_output.h"
+#include "keyring.h"
+#include "storage.h"
+#include "subxact.h"
+#include "token_cache.h"
+#include "tokens.h"
+#include "validate.h"
+
+/* Which connection a token is for. */
+typedef struct ConnectionName
+{
+	const char *tenant;
+	const char *connection;
+} ConnectionName;
+
+/* The stored config of a connection; raises when there is none. */
+static ConnectionRow *
+load_connection(const ConnectionName *name)
+{
+	StorageScope scope;
+	ConnectionRow *row;
+
+	storage_open(&scope);
+	row = storage_get_connection(name->tenant, name->connection);
+	storage_close(&scope);
+	if (row == NULL)
+		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name->connection, name->tenant);
+	return row;
+}
+
+/* The plaintext client secret of a connection; the caller wipes it. */
+static bytea *
+open_secret(const ConnectionName *name, const ConnectionRow *row)
+{
+	SealContext context = credentials_seal_context(name->tenant, name->connection, row->client_id);
+	const DbxKey *key = keyring_find(row->key_version);
+	bytea	   *plain;
+
+	if (key == NULL)
+		dbx_raise(DBX_ERR_KEY_VERSION_MISSING, psprintf("%d", row->key_version));
+	plain = crypto_open(key, row->sealed_secret, &context);
+	if (plain == NULL)
+		dbx_raise(DBX_ERR_CREDENTIALS_TAMPERED, name->connection, name->tenant);
+	return plain;
+}
+
+/* TokenMinter: request a token with the connection's stored credentials. */
+static void
+mint_with_stored_credentials(void *arg, AccessToken *token)
+{
+	ConnectionName *name = arg;
+	ConnectionRow *row = load_connection(name);
+	bytea	   *secret;
+	TokenRequest request;
+
+	if (row->client_id == NULL)
+		dbx_raise(DBX_ERR_CREDENTIALS_NOT_STORED, name->connection, name->tenant);
+	secret = open_secret(name, row);
+	request.tenant = name->tenant;
+	request.connection = name->connection;
+	request.workspace_url = row->workspace_url;
+	request.client_id = row->client_id;
+	request.client_secret = secret;
+	PG_TRY();
+	{
+		databricks_request_token(&request, token);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
+	}
+	PG_END_TRY();
+}
+
+char *
+access_token_body(const char *tenant, const char *connection)
+{
+	ConnectionName name = {tenant, connection};
+	TimestampTz expires_at;
+	char	   *token;
+	StringInfoData out;
+	bool		first = true;
+
+	validate_tenant(tenant);
+	validate_connection_name(connection);
+	token = token_cache_get(tenant, connection, false, mint_with_stored_credentials, &name,
+							&expires_at);
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	json_string_member(&out, &first, "accessToken", token);
+	json_string_member(&out, &first, "tokenType", "Bearer");
+	json_key(&out, &first, "expiresAt");
+	appendStringInfo(&out, INT64_FORMAT "}", timestamp_to_unix_ms(expires_at));
+	explicit_bzero(token, strlen(token));
+	return out.data;
+}
+
+/* A connection test: what it tests and what it found. */
+typedef struct ConnectionTest
+{
+	ConnectionName name;
+	ConnectionRow *row;
+	char	   *problem;		/* NULL when the connection works */
+} ConnectionTest;
+
+/* Mint a fresh token and check the warehouse with it (run in a subtransaction). */
+static void
+run_connection_test(void *arg)
+{
+	ConnectionTest *test = arg;
+	TimestampTz expires_at;
+	char	   *token = token_cache_get(test->name.tenant, test->name.connection, true,
+										mint_with_stored_credentials, &test->name, &expires_at);
+
+	test->problem = databricks_check_warehouse(test->row->workspace_url, test->row->warehouse_id,
+											   token);
+	explicit_bzero(token, strlen(token));
+	if (test->problem == NULL)
+	{
+		StorageScope scope;
+
+		storage_open(&scope);
+		storage_set_status(test->name.tenant, test->name.connection, "ACTIVE");
+		storage_close(&scope);
+	}
+}
+
+/* The text of a catalog message, without "Code: ...; Message parameters: [...]. ". */
+static const char *
+catalog_text(const char *message)
+{
+	const char *text = strstr(message, "]. ");
+
+	return text ? text + 3 : message;
+}
+
+char *
+connection_test_body(const char *tenant, const char *connection)
+{
+	ConnectionTest test = {{tenant, connection}};
+	ErrorData  *error;
+	StringInfoData out;
+	bool		first = true;
+
+	validate_tenant(tenant);
+	validate_connection_name(connection);
+	test.row = load_connection(&test.name);
+	error = run_in_subtransaction(run_connection_test, &test);
+	if (error != NULL)
+	{
+		/* What the test found is an answer; anything else (a cancel) is an error. */
+		if (strncmp(error->message, "Code: ", 6) != 0)
+			ReThrowError(error);
+		test.problem = pstrdup(catalog_text(error->message));
+	}
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"status\": \"success\", \"data\": {");
+	json_key(&out, &first, "connected");
+	appendStringInfoString(&out, test.problem ? "false" : "true");
+	json_string_member(&out, &first, "databaseType", "DATABRICKS");
+	json_string_member(&out, &first, "message", test.problem
+					   ? psprintf("Connection failed: %s", test.problem) : "Connection successful");
+	appendStringInfoString(&out, "}}");
+	return out.data;
+}
+
+PG_FUNCTION_INFO_V1(dbx_get_access_token);
+
+/* SQL (token users): {"accessToken", "tokenType": "Bearer", "expiresAt"} for a connection. */
+Datum
+dbx_get_access_token(PG_FUNCTION_ARGS)
+{
+	return json_result(access_token_body(text_arg(fcinfo, 0), text_arg(fcinfo, 1)));
+}
+
+PG_FUNCTION_INFO_V1(dbx_test_connection);
+
+/* SQL: test a connection the way the vendor's /test route does. */
+Datum
+dbx_test_connection(PG_FUNCTION_ARGS)
+{
+	return json_result(connection_test_body(text_arg(fcinfo, 0), text_arg(fcinfo, 1)));
+}

@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Token suite: dbx_get_access_token and the connection test against the
+Databricks stand-in (test/databricks_standin.py), through SQL and through
+the /test route.  Runs against a stack started by test/http.sh, with
+DBX_STANDIN_URL pointing at the stand-in.
+
+Every case states the exact answer it expects; request counts come from the
+stand-in, so "no request" and "exactly one request" are checked, not
+guessed.  Run by test/http.sh."""
+import http.client
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
+
+from suite import check, failures, run
+
+STANDIN = os.environ["DBX_STANDIN_URL"]
+BASE = urlparse(os.environ["DBX_BASE_URL"])
+STACK_DIR = os.environ["DBX_STACK_DIR"]
+TENANT = "tokenTenant01"
+SECRET = "standin-secret"
+
+seen_codes = set()
+
+
+
+def standin(path, body=None):
+    request = urllib.request.Request(STANDIN + path, data=json.dumps(body).encode() if body is not None else None,
+                                     method="POST" if body is not None else "GET")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def token_requests():
+    return standin("/control/stats")["token_requests"]
+
+
+def sql(query, settings=(), role=None):
+    """Run one query in a new session; returns (stdout, error message or None, sqlstate or None)."""
+    script = "".join(f"SET {s};\n" for s in settings)
+    if role:
+        script += f"SET ROLE {role};\n"
+    script += "\\set VERBOSITY verbose\n" + query + ";\n"
+    done = subprocess.run(["psql", "-X", "-At", "-q", "-v", "ON_ERROR_STOP=1"], input=script,
+                          capture_output=True, text=True)
+    match = re.search(r"ERROR:  ([0-9A-Z]{5}): (.*)", done.stderr)
+    if match:
+        code = re.match(r"Code: ([A-Z_]+);", match.group(2))
+        if code:
+            seen_codes.add(code.group(1))
+        return done.stdout.strip(), match.group(2), match.group(1)
+    return done.stdout.strip(), None, None
+
+
+def get_token(connection="c1", settings=(), role=None):
+    return sql(f"SELECT dbx_oauth.dbx_get_access_token('{TENANT}', '{connection}')", settings, role)
+
+
+def expect_error(name, result, sqlstate, message):
+    _, error, state = result
+    check(name, error == message and state == sqlstate, f"\n    got      {state}: {error}\n    expected {sqlstate}: {message}")
+
+
+TOKEN_BODY = r'\{"accessToken": "(standin-token-\d+)", "tokenType": "Bearer", "expiresAt": (\d{13})\}'
+
+
+def expect_token(name, result, same_as=None, other_than=None):
+    """Check a token answer; with same_as / other_than, which token it must (not) be."""
+    out, error, _ = result
+    match = re.fullmatch(TOKEN_BODY, out)
+    token = match.group(1) if match and error is None else None
+    check(name, token is not None and (same_as is None or token == same_as) and
+          (other_than is None or token != other_than), f"got {out!r} {error!r}")
+    return token
+
+
+def expires_at_of(result):
+    match = re.fullmatch(TOKEN_BODY, result[0])
+    return int(match.group(2)) if match else 0
+
+
+def count_since(name, before, expected):
+    got = token_requests() - before
+    check(name, got == expected, f"(token requests: {got}, expected {expected})")
+
+
+def create_connection(name, warehouse="abc123def456", url=None):
+    sql(f"SELECT dbx_oauth.dbx_delete_database_config('{TENANT}', '{name}') "
+        f"WHERE EXISTS (SELECT FROM dbx_oauth.database_configs WHERE connection_name = '{name}')")
+    body = json.dumps({"connection_name": name, "database_type": "DATABRICKS", "databricks_config": {
+        "workspace": {"workspace_url": url or STANDIN}, "sql_warehouse": {"warehouse_id": warehouse},
+        "share_info": {"shared_catalog_name": "s"}, "auth_type": "OAUTH_M2M"}})
+    out, error, _ = sql(f"SELECT dbx_oauth.dbx_create_database_config('{TENANT}', '{body}')")
+    assert error is None, error
+
+
+def store(name="c1", secret=SECRET, client_id="standin-client"):
+    out, error, _ = sql(f"SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', '{name}', '{client_id}', '{secret}')")
+    assert error is None, error
+
+
+def parallel(count, function):
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: function(), range(count)))
+
+
+def message(code, params, text):
+    return f"Code: {code}; Message parameters: [{', '.join(params)}]. {text}"
+
+
+REJECTED = message("DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED", ["c1", TENANT],
+                   f"OAuth authentication failed. Databricks rejected the client ID and secret of connection c1 of tenant {TENANT}: they are invalid or expired.")
+
+
+def test_cache():
+    """A token is reused, replaced on re-store, kept on a rolled-back store, gone with its config."""
+    standin("/control/reset", {})
+    create_connection("c1")
+    store()
+    before = token_requests()
+    first = get_token()
+    token = expect_token("the first call mints a token", first)
+    check("it expires in an hour", abs(expires_at_of(first) - (time.time() + 3600) * 1000) < 60000, first)
+    last = standin("/control/stats")["last_token_request"]
+    check("the request is the M2M client-credentials grant with HTTP Basic",
+          last == {"content_type": "application/x-www-form-urlencoded", "accept": "application/json",
+                   "form": {"grant_type": ["client_credentials"], "scope": ["all-apis"]}, "authorization_ok": True}, last)
+    expect_token("the second call gets the same token", get_token(), same_as=token)
+    count_since("and makes no request", before, 1)
+    sql(f"BEGIN; SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', 'c1', 'standin-client', '{SECRET}'); ROLLBACK")
+    expect_token("a store that rolled back changes nothing", get_token(), same_as=token)
+    store()
+    token = expect_token("storing the credentials again replaces the token", get_token(), other_than=token)
+    count_since("with one new request", before, 2)
+    sql(f"SELECT dbx_oauth.dbx_delete_database_config('{TENANT}', 'c1')")
+    expect_error("deleting the config forgets its token", get_token(), "42704",
+                 message("DS_CONNECTION_NOT_FOUND", ["c1", TENANT], f"Connection not found. No connection named c1 exists for tenant {TENANT}."))
+    create_connection("c1")
+    expect_error("a new config has no credentials yet", get_token(), "55000",
+                 message("DS_DATABRICKS_OAUTH_CREDENTIALS_NOT_STORED", ["c1", TENANT],
+                         f"No OAuth credentials stored. Connection c1 of tenant {TENANT} has no Databricks M2M OAuth credentials yet."))
+    store()
+    expect_token("and then a token of its own", get_token(), other_than=token)
+
+
+def test_single_flight():
+    """Many callers finding the token expired cause exactly one request."""
+    store()
+    old = expect_token("a one-hour token", get_token())
+    standin("/control/config", {"delay": 1})
+    before = token_requests()
+    expired = ["dbx_oauth.test_clock_offset = '3570s'"]      # 30 s before expiry: expired
+    results = parallel(8, lambda: get_token(settings=expired))
+    tokens = [json.loads(r[0])["accessToken"] if r[1] is None else r[1] for r in results]
+    check("8 concurrent callers all get the same new token", len(set(tokens)) == 1 and tokens[0] != old, tokens)
+    count_since("with exactly one request", before, 1)
+    standin("/control/config", {"delay": 0})
+
+
+def test_early_refresh():
+    """Within min(TTL/2, 20 min) of expiry one caller refreshes, the others use the valid token."""
+    store()
+    cached = expect_token("a fresh one-hour token", get_token())
+    standin("/control/config", {"delay": 2})
+    before = token_requests()
+    late = ["dbx_oauth.test_clock_offset = '3000s'"]      # 10 min before expiry: in the window
+    results = parallel(6, lambda: get_token(settings=late))
+    tokens = sorted(json.loads(r[0])["accessToken"] if r[1] is None else r[1] for r in results)
+    fresh = [t for t in tokens if t != cached]
+    check("5 callers get the cached token, the refresher a new one",
+          tokens.count(cached) == 5 and len(fresh) == 1, tokens)
+    count_since("exactly one refresh", before, 1)
+    standin("/control/config", {"delay": 0})
+    if fresh:
+        expect_token("then everyone gets the new token", get_token(settings=late), same_as=fresh[0])
+
+    store()
+    cached = expect_token("another fresh token", get_token())
+    before = token_requests()
+    standin("/control/script", {"token": [{"status": 400, "body": {"error": "invalid_request"}}]})
+    expect_token("a failed early refresh still answers the valid token", get_token(settings=late), same_as=cached)
+    expect_token("for a minute no refresh is tried", get_token(settings=late), same_as=cached)
+    count_since("(one request so far)", before, 1)
+    refreshed = expect_token("after a minute the refresh is tried again",
+                             get_token(settings=["dbx_oauth.test_clock_offset = '3070s'"]), other_than=cached)
+    count_since("(two requests)", before, 2)
+    expect_token("40 s before expiry a token is not used any more",
+                 get_token(settings=["dbx_oauth.test_clock_offset = '7200s'"]), other_than=refreshed)
+
+
+def test_failures():
+    """Each failure has its catalog error; only 429, 502, 503, 504 and network errors are retried."""
+    store(secret="revoked-secret")
+    before = token_requests()
+    expect_error("a revoked secret: store the credentials again", get_token(), "28000", REJECTED)
+    count_since("not retried", before, 1)
+    store()
+    cases = [
+        ("the errorCode variant of invalid_client", {"status": 400, "body": {"errorCode": "invalid_client", "errorSummary": "bad"}},
+         "28000", REJECTED, 1),
+        ("another 4xx", {"status": 400, "body": {"error": "invalid_scope"}}, "08004",
+         message("DS_DATABRICKS_TOKEN_REQUEST_REJECTED", ["400"], "Databricks refused the token request. The token endpoint answered HTTP 400."), 1),
+        ("a 500", {"status": 500, "raw": "oops"}, "08004",
+         message("DS_DATABRICKS_TOKEN_REQUEST_REJECTED", ["500"], "Databricks refused the token request. The token endpoint answered HTTP 500."), 1),
+        ("malformed JSON", {"status": 200, "raw": '{"access_token": "x", '}, "08P01",
+         message("DS_DATABRICKS_RESPONSE_INVALID", [], "Invalid answer from Databricks. The token endpoint's answer is not a valid token response."), 1),
+        ("no access_token", {"status": 200, "body": {"token_type": "Bearer", "expires_in": 3600}}, "08P01",
+         message("DS_DATABRICKS_RESPONSE_INVALID", [], "Invalid answer from Databricks. The token endpoint's answer is not a valid token response."), 1),
+    ]
+    for name, answer, state, text, requests in cases:
+        store()
+        standin("/control/script", {"token": [answer]})
+        before = token_requests()
+        expect_error(name, get_token(), state, text)
+        count_since(f"{name}: {requests} request", before, requests)
+
+    store()
+    standin("/control/script", {"token": [{"status": 429, "headers": {"Retry-After": "1"}, "body": {}}]})
+    before = token_requests()
+    started = time.time()
+    expect_token("429 with Retry-After: waits, retries, succeeds", get_token())
+    check("it waited as Retry-After said", time.time() - started >= 1.0, time.time() - started)
+    count_since("two requests", before, 2)
+
+    store()
+    standin("/control/script", {"token": [{"status": 503, "body": {}}] * 20})
+    before = token_requests()
+    expect_error("503 until the budget runs out", get_token(settings=["dbx_oauth.retry_budget = '2s'"]), "08006",
+                 message("DS_DATABRICKS_UNAVAILABLE", ["503"], "Databricks is unavailable. The workspace answered HTTP 503 until dbx_oauth.retry_budget ran out."))
+    retried = token_requests() - before
+    check("was retried within the budget", 2 <= retried <= 6, retried)
+    standin("/control/reset", {})
+    standin("/control/config", {"ttl": 3600})
+
+    store()
+    standin("/control/config", {"delay": 3})
+    expect_error("a reply slower than the request timeout, until the budget runs out",
+                 get_token(settings=["dbx_oauth.request_timeout = '500ms'", "dbx_oauth.retry_budget = '1s'"]), "08001",
+                 message("DS_DATABRICKS_UNREACHABLE", [], "Databricks cannot be reached. The workspace did not answer within dbx_oauth.retry_budget."))
+    standin("/control/config", {"delay": 30})
+    started = time.time()
+    _, error, state = get_token(settings=["statement_timeout = '1s'"])
+    elapsed = time.time() - started
+    check("statement_timeout interrupts a request (within a second of it)", state == "57014" and elapsed < 4, f"{state} {error} {elapsed:.1f}s")
+    standin("/control/config", {"delay": 0})
+
+    store()
+    standin("/control/script", {"token": [{"status": 400, "body": {"error": "invalid_request"}, "delay": 1.5}]})
+    before = token_requests()
+    results = parallel(4, get_token)
+    check("callers waiting on a failed mint get its error",
+          [r[2] for r in results] == ["08004"] * 4, [(r[2], r[1]) for r in results])
+    count_since("from one request", before, 1)
+
+
+def test_egress():
+    """Only https (http only when allowed for tests) and only allowed hosts."""
+    store()
+    before = token_requests()
+    expect_error("a host not in token_allowed_hosts", get_token(settings=["dbx_oauth.token_allowed_hosts = '*.cloud.databricks.com'"]),
+                 "22023", message("DS_DATABRICKS_HOST_NOT_ALLOWED", ["127.0.0.1"],
+                                  "Databricks host not allowed. The workspace host 127.0.0.1 is not one that dbx_oauth.token_allowed_hosts lets tokens be requested from."))
+    expect_error("http without allow_insecure_http", get_token(settings=["dbx_oauth.allow_insecure_http = off"]), "22023",
+                 message("DS_DATABRICKS_WORKSPACE_URL_INVALID", [], "Invalid Databricks workspace URL. The workspace URL must be an https URL of a workspace host, such as https://dbc-a1b2c3d4-e5f6.cloud.databricks.com, without user name, path, query or fragment."))
+    count_since("no request was sent", before, 0)
+    _, error, state = sql("SET dbx_oauth.token_allowed_hosts = '*.example.com'", role="dbx_oauth_token_user")
+    check("users cannot change the allowed hosts", state == "42501", f"{state} {error}")
+
+
+def test_privileges():
+    """Only token users get tokens."""
+    out, error, state = get_token(role="dbx_oauth_writer")
+    check("a writer gets no token", state == "42501" and "permission denied for function dbx_get_access_token" in error, error)
+    token = expect_token("a token user does", get_token(role="dbx_oauth_token_user"))
+    expect_token("the same token as the superuser's", get_token(), same_as=token)
+
+
+def test_connection_test():
+    """The connection test mints a fresh token, checks the warehouse, and makes the config ACTIVE."""
+    standin("/control/reset", {})
+    create_connection("c1")
+    store()
+    expect_token("a cached token", get_token())
+    before = token_requests()
+    out, error, _ = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c1')")
+    check("success", out == '{"status": "success", "data": {"connected": true, "databaseType": "DATABRICKS", "message": "Connection successful"}}', out or error)
+    count_since("with a fresh token", before, 1)
+    check("the config is ACTIVE", sql(f"SELECT status FROM dbx_oauth.database_configs WHERE connection_name = 'c1'")[0] == "ACTIVE")
+
+    create_connection("c2", warehouse="no-such-warehouse")
+    store("c2")
+    out, _, _ = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c2')")
+    check("a missing warehouse", out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: SQL warehouse no-such-warehouse does not exist in the workspace"}}', out)
+    standin("/control/config", {"warehouses": {"abc123def456": 200, "locked": 403}})
+    create_connection("c3", warehouse="locked")
+    store("c3")
+    out, _, _ = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c3')")
+    check("a warehouse the service principal may not use", out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: the service principal may not use SQL warehouse locked; it needs the CAN USE permission"}}', out)
+    store("c3", secret="revoked-secret")
+    out, _, _ = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c3')")
+    check("bad credentials: store them again", out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: OAuth authentication failed. Databricks rejected the client ID and secret of connection c3 of tenant ' + TENANT + ': they are invalid or expired."}}', out)
+    check("failures leave the config PENDING", sql("SELECT status FROM dbx_oauth.database_configs WHERE connection_name = 'c3'")[0] == "PENDING")
+    expect_error("an unknown connection is an error, not a test result", sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'nope')"),
+                 "42704", message("DS_CONNECTION_NOT_FOUND", ["nope", TENANT], f"Connection not found. No connection named nope exists for tenant {TENANT}."))
+
+
+def test_route():
+    """POST .../{connectionName}/test through nginx: always 200 with the result."""
+    token = subprocess.run(["python3", os.path.join(os.path.dirname(__file__), "..", "scripts", "jwt.py"),
+                            os.environ["DBX_JWT_SECRET_FILE"], json.dumps({"role": "dbx_oauth_writer", "tenants": [TENANT]})],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    for name, expected in [("c1", '{"status": "success", "data": {"connected": true, "databaseType": "DATABRICKS", "message": "Connection successful"}}'),
+                           ("c2", '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: SQL warehouse no-such-warehouse does not exist in the workspace"}}')]:
+        conn = http.client.HTTPConnection(BASE.hostname, BASE.port, timeout=30)
+        conn.request("POST", f"/reltio/api/tenants/{TENANT}/interactions/database-configs/{name}/test",
+                     headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        body = response.read().decode()
+        check(f"POST /{name}/test", response.status == 200 and body == expected and
+              response.getheader("Content-Type") == "application/json; charset=utf-8", f"{response.status} {body}")
+
+
+def test_logs():
+    """Neither the secrets nor the tokens are in any log."""
+    logs = b"".join(open(os.path.join(STACK_DIR, name), "rb").read()
+                    for name in ("postgresql.log", "postgrest.log", "nginx-access.log", "nginx-error.log"))
+    for value in (SECRET, "revoked-secret", "standin-token-"):
+        check(f"{value!r} is in no log", value.encode() not in logs)
+
+
+def test_coverage():
+    expected = {"DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED", "DS_DATABRICKS_TOKEN_REQUEST_REJECTED",
+                "DS_DATABRICKS_UNAVAILABLE", "DS_DATABRICKS_UNREACHABLE", "DS_DATABRICKS_RESPONSE_INVALID",
+                "DS_DATABRICKS_HOST_NOT_ALLOWED", "DS_DATABRICKS_OAUTH_CREDENTIALS_NOT_STORED"}
+    check("every token error was produced", expected <= seen_codes, sorted(expected - seen_codes))
+
+
+def main():
+    run((test_cache, test_single_flight, test_early_refresh, test_failures, test_egress,
+         test_privileges, test_connection_test, test_route, test_logs, test_coverage))
+
+
+if __name__ == "__main__":
+    main()
