@@ -166,7 +166,7 @@ def test_early_refresh():
     """Within min(TTL/2, 20 min) of expiry one caller refreshes, the others use the valid token."""
     store()
     cached = expect_token("a fresh one-hour token", get_token())
-    standin("/control/config", {"delay": 2})
+    standin("/control/config", {"delay": 4})      # long enough for all 6 sessions to start
     before = token_requests()
     late = ["dbx_oauth.test_clock_offset = '3000s'"]      # 10 min before expiry: in the window
     results = parallel(6, lambda: get_token(settings=late))
@@ -246,7 +246,8 @@ def test_failures():
     started = time.time()
     _, error, state = get_token(settings=["statement_timeout = '1s'"])
     elapsed = time.time() - started
-    check("statement_timeout interrupts a request (within a second of it)", state == "57014" and elapsed < 4, f"{state} {error} {elapsed:.1f}s")
+    check("statement_timeout interrupts a 30 s request (within a second of it)", state == "57014" and elapsed < 8,
+          f"{state} {error} {elapsed:.1f}s")
     standin("/control/config", {"delay": 0})
 
     store()
