@@ -19,7 +19,10 @@ OBJS = \
 	src/http_client.o \
 	src/databricks.o \
 	src/token_cache.o \
-	src/tokens.o
+	src/tokens.o \
+	src/authz.o \
+	src/audit.o \
+	src/rotation.o
 DATA = sql/dbx_oauth--1.0.sql
 PGFILEDESC = "dbx_oauth - Databricks OAuth M2M credentials in PostgreSQL"
 
@@ -28,7 +31,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 SHLIB_LINK = -lcurl
 
 # pg_regress tests: sql/<name>.sql against expected/<name>.out
-REGRESS = setup install configs credentials keys check tokens privileges errors
+REGRESS = setup install configs credentials keys check tokens tenants rotation audit privileges errors
 # isolation specs: test/specs/<name>.spec against test/expected/<name>.out
 ISOLATION = concurrent_store
 ISOLATION_OPTS = --inputdir=test

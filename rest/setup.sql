@@ -15,8 +15,9 @@ BEGIN
 END
 $roles$;
 
--- The roles a token may name ("role" claim).
-GRANT dbx_api_anon, dbx_oauth_writer TO dbx_authenticator;
+-- The roles a token may name ("role" claim): dbx_oauth_api, whose tenants
+-- are the token's "tenants" claim.
+GRANT dbx_api_anon, dbx_oauth_api TO dbx_authenticator;
 
 -- Request bodies reach PostgreSQL as bind parameter $1 and carry secrets:
 -- never log parameter values of PostgREST's sessions, whatever

@@ -3,7 +3,7 @@
 
 Usage: scripts/jwt.py SECRET_FILE [CLAIMS_JSON] [LIFETIME_SECONDS]
 
-CLAIMS_JSON defaults to the demo claims: role dbx_oauth_writer, tenant
+CLAIMS_JSON defaults to the demo claims: role dbx_oauth_api, tenant
 ce5627DYnQ6abcD.  "exp" is set LIFETIME_SECONDS (default 3600) from now
 unless the claims give one."""
 import base64
@@ -28,7 +28,7 @@ def sign(secret: bytes, claims: dict) -> str:
 def main() -> None:
     secret = open(sys.argv[1], "rb").read().strip()
     claims = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {
-        "role": "dbx_oauth_writer", "sub": "demo-client", "tenants": ["ce5627DYnQ6abcD"]}
+        "role": "dbx_oauth_api", "sub": "demo-client", "tenants": ["ce5627DYnQ6abcD"]}
     lifetime = int(sys.argv[3]) if len(sys.argv) > 3 else 3600
     claims.setdefault("exp", int(time.time()) + lifetime)
     print(sign(secret, claims))

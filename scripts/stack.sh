@@ -101,7 +101,7 @@ cmd_start() {
 export DBX_STACK_DIR='$STACK_DIR'
 export DBX_BASE_URL='http://127.0.0.1:$http_port'
 export DBX_CONFIGS_URL='http://127.0.0.1:$http_port/reltio/api/tenants/$DEMO_TENANT/interactions/database-configs'
-export DBX_JWT='$(python3 "$REPO_ROOT/scripts/jwt.py" "$STACK_DIR/jwt-secret" '{"role": "dbx_oauth_writer", "sub": "demo-client", "tenants": ["'"$DEMO_TENANT"'"]}' 86400)'
+export DBX_JWT='$(python3 "$REPO_ROOT/scripts/jwt.py" "$STACK_DIR/jwt-secret" '{"role": "dbx_oauth_api", "sub": "demo-client", "tenants": ["'"$DEMO_TENANT"'"]}' 86400)'
 export DBX_JWT_SECRET_FILE='$STACK_DIR/jwt-secret'
 export PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER='$PGUSER' PGDATABASE='$PGDATABASE'
 EOF

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run every dbx_oauth test: installs what is missing, builds with warnings as
 # errors, installs, then runs the pg_regress suite, the isolation specs, the
-# plaintext scan and the HTTP suite, each against a throwaway PostgreSQL of
-# its own (the HTTP suite with PostgREST and nginx in front).
+# leak test, and the token and HTTP suites, each against throwaway servers of
+# their own (the HTTP suite with PostgREST and nginx in front).
 #
 # Usage: scripts/test.sh        (exit status 0 when every test passed)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,8 +51,8 @@ run_suite "isolation" "$PGXS_DIR/test/isolation/pg_isolation_regress" \
 	--inputdir=test --outputdir=isolation --temp-instance="$WORK/isolation/instance" \
 	--dbname=isolation_regression $(make -s -C "$REPO_ROOT" print-ISOLATION)
 
-log "plaintext scan"
-bash "$REPO_ROOT/test/plaintext_scan.sh" || failed+=("plaintext scan")
+log "leak test (data directory, WAL, log, dumps; restores)"
+bash "$REPO_ROOT/test/leak_test.sh" || failed+=("leak test")
 
 log "HTTP (nginx, PostgREST, PostgreSQL)"
 bash "$REPO_ROOT/test/http.sh" >"$WORK/http.log" 2>&1 || { failed+=("HTTP"); grep -v '^ok' "$WORK/http.log" >&2; }

@@ -15,6 +15,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_oauth_token_user') THEN
         CREATE ROLE dbx_oauth_token_user NOLOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dbx_oauth_api') THEN
+        CREATE ROLE dbx_oauth_api NOLOGIN;
+    END IF;
 END
 $roles$;
 
@@ -60,8 +63,47 @@ CREATE TABLE dbx_oauth.database_configs (
     CHECK (num_nulls(client_id, client_secret_sealed, key_version, stored_at, stored_by) IN (0, 5))
 );
 
+-- Which roles may act for which tenants ('*': every tenant); see README, "Privileges".
+CREATE TABLE dbx_oauth.tenant_grants (
+    grantee    regrole NOT NULL,
+    tenant_id  text NOT NULL,
+    granted_at timestamptz NOT NULL,
+    granted_by name NOT NULL,
+    PRIMARY KEY (grantee, tenant_id)
+);
+
+-- The audit trail: append-only, written by the extension only, never a secret.
+CREATE TABLE dbx_oauth.audit_log (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at                timestamptz NOT NULL,
+    actor             name NOT NULL,
+    session_user_name name NOT NULL,
+    jwt_subject       text,
+    action            text NOT NULL,
+    outcome           text NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+    tenant_id         text,
+    connection_name   text,
+    detail            text
+);
+CREATE INDEX ON dbx_oauth.audit_log (tenant_id, at);
+
+CREATE FUNCTION dbx_oauth.audit_log_is_append_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $trigger$
+BEGIN
+    RAISE EXCEPTION 'dbx_oauth.audit_log is append-only'
+        USING ERRCODE = 'insufficient_privilege';
+END
+$trigger$;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON dbx_oauth.audit_log
+    FOR EACH ROW EXECUTE FUNCTION dbx_oauth.audit_log_is_append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON dbx_oauth.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION dbx_oauth.audit_log_is_append_only();
+
 SELECT pg_catalog.pg_extension_config_dump('dbx_oauth.database_configs', '');
-REVOKE ALL ON dbx_oauth.database_configs FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('dbx_oauth.tenant_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('dbx_oauth.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('dbx_oauth.audit_log_id_seq', '');
+REVOKE ALL ON dbx_oauth.database_configs, dbx_oauth.tenant_grants, dbx_oauth.audit_log FROM PUBLIC;
 
 -- Connection configs
 
@@ -96,9 +138,27 @@ RETURNS json LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_get_access_token';
 CREATE FUNCTION dbx_oauth.dbx_test_connection(tenant text, connection text)
 RETURNS json LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_test_connection';
 
+-- Key rotation (admins): seal every secret, and the cached tokens, under the newest key.
+-- CALL it outside a transaction block: it commits after every batch of 100.
+CREATE PROCEDURE dbx_oauth.dbx_reencrypt_credentials()
+LANGUAGE c AS 'MODULE_PATHNAME', 'dbx_reencrypt_credentials';
+
+-- Tenant grants (admins).
+CREATE FUNCTION dbx_oauth.dbx_grant_tenant(role regrole, tenant text)
+RETURNS boolean LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_grant_tenant';
+CREATE FUNCTION dbx_oauth.dbx_revoke_tenant(role regrole, tenant text)
+RETURNS boolean LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_revoke_tenant';
+
+-- dbx_oauth.credential_max_age, in days.
+CREATE FUNCTION dbx_oauth.dbx_credential_max_age() RETURNS integer
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'dbx_credential_max_age';
+
 -- Everything about stored credentials except the secret.
 CREATE VIEW dbx_oauth.credential_metadata AS
-SELECT tenant_id, connection_name, connection_id, client_id, stored_at, stored_by, key_version
+SELECT tenant_id, connection_name, connection_id, client_id, stored_at, stored_by, key_version,
+       pg_catalog.date_trunc('day', pg_catalog.now() - stored_at) AS age,
+       stored_at < pg_catalog.now() - pg_catalog.make_interval(days => dbx_oauth.dbx_credential_max_age())
+         AS stale
   FROM dbx_oauth.database_configs
  WHERE client_secret_sealed IS NOT NULL;
 
@@ -138,9 +198,13 @@ LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_test_connection';
 -- Privileges: PUBLIC gets nothing; see README, "Privileges".
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA dbx_oauth, dbx_api FROM PUBLIC;
+REVOKE ALL ON ALL PROCEDURES IN SCHEMA dbx_oauth FROM PUBLIC;
 REVOKE ALL ON SCHEMA dbx_api FROM PUBLIC;
-GRANT USAGE ON SCHEMA dbx_api TO dbx_oauth_admin, dbx_oauth_writer;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA dbx_api TO dbx_oauth_writer, dbx_oauth_admin;
+REVOKE ALL ON FUNCTION dbx_oauth.audit_log_is_append_only() FROM PUBLIC;
+-- The REST functions are PostgREST's (its role for tokens); they refuse
+-- sessions of any other login than dbx_oauth.rest_authenticator.
+GRANT USAGE ON SCHEMA dbx_api, dbx_oauth TO dbx_oauth_api;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA dbx_api TO dbx_oauth_api;
 REVOKE ALL ON dbx_oauth.credential_metadata, dbx_oauth.error_catalog FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
@@ -155,6 +219,10 @@ GRANT EXECUTE ON FUNCTION
   TO dbx_oauth_writer, dbx_oauth_admin;
 GRANT SELECT ON dbx_oauth.error_catalog TO dbx_oauth_writer, dbx_oauth_admin;
 
-GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_check_credentials() TO dbx_oauth_admin;
+GRANT EXECUTE ON PROCEDURE dbx_oauth.dbx_reencrypt_credentials() TO dbx_oauth_admin;
+GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_check_credentials(), dbx_oauth.dbx_credential_max_age(),
+    dbx_oauth.dbx_grant_tenant(regrole, text), dbx_oauth.dbx_revoke_tenant(regrole, text)
+  TO dbx_oauth_admin;
+GRANT SELECT ON dbx_oauth.tenant_grants, dbx_oauth.audit_log TO dbx_oauth_admin;
 GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_get_access_token(text, text) TO dbx_oauth_token_user;
 GRANT SELECT ON dbx_oauth.credential_metadata TO dbx_oauth_admin;

@@ -40,7 +40,8 @@ SELECT n, test_helpers.error_of(query)
  ORDER BY n;
 RESET ROLE;
 
--- A writer stores and reads configs, and is recorded as the one who stored.
+-- A writer granted the tenant stores and reads configs, and is recorded as the one who stored.
+SELECT dbx_oauth.dbx_grant_tenant('regress_writer', 'ce5627DYnQ6abcD');
 SET ROLE regress_writer;
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'priv-conn', 'writer-id', 'writer-secret')->'data'->>'status';
 SELECT dbx_oauth.dbx_get_database_config('ce5627DYnQ6abcD', 'priv-conn')->'result'->'databricks_config'->>'oauth_client_id';
@@ -94,3 +95,4 @@ DROP SCHEMA regress_evil CASCADE;
 
 SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', n)->>'successful'
   FROM (VALUES ('priv-conn'), ('other-conn')) AS c(n);
+SELECT dbx_oauth.dbx_revoke_tenant('regress_writer', 'ce5627DYnQ6abcD');

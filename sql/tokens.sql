@@ -59,6 +59,8 @@ SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_test_connection('tokTenant',
 
 -- Who may: token users get tokens; writers test connections but get no token.
 CREATE ROLE regress_token_user IN ROLE dbx_oauth_token_user;
+SELECT dbx_oauth.dbx_grant_tenant(r, 'tokTenant')
+  FROM (VALUES ('regress_token_user'::regrole), ('regress_writer')) AS g(r);
 SET ROLE regress_token_user;
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_get_access_token('tokTenant', 'tok-1')$$);
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_test_connection('tokTenant', 'tok-1')$$);
@@ -67,6 +69,8 @@ SET ROLE regress_writer;
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_get_access_token('tokTenant', 'tok-1')$$);
 SELECT dbx_oauth.dbx_test_connection('tokTenant', 'tok-1')->'data'->>'connected' AS writer_can_test;
 RESET ROLE;
+SELECT dbx_oauth.dbx_revoke_tenant(r, 'tokTenant')
+  FROM (VALUES ('regress_token_user'::regrole), ('regress_writer')) AS g(r);
 DROP ROLE regress_token_user;
 
 SELECT dbx_oauth.dbx_delete_database_config('tokTenant', n)->>'successful'

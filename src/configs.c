@@ -9,6 +9,8 @@
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "audit.h"
+#include "authz.h"
 #include "config_body.h"
 #include "configs.h"
 #include "credentials.h"
@@ -90,6 +92,7 @@ insert_config(const char *tenant, const DatabaseConfig *request)
 	storage_open(&scope);
 	if (!storage_insert_config(tenant, request, &config->connection_id, config->created_time))
 		dbx_raise(DBX_ERR_CONNECTION_ALREADY_EXISTS, request->connection_name, tenant);
+	audit_success("config_created", tenant, request->connection_name, NULL);
 	storage_close(&scope);
 	return config;
 }
@@ -99,7 +102,7 @@ config_create(const char *tenant, const JsonNode *body)
 {
 	DatabaseConfig request;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	database_config_from_json(body, &request);
 	return config_body(insert_config(tenant, &request));
 }
@@ -110,7 +113,7 @@ config_get(const char *tenant, const char *name)
 	ConfigRow  *config;
 	StorageScope scope;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	validate_connection_name(name);
 	storage_open(&scope);
 	config = storage_get_config(tenant, name);
@@ -128,7 +131,7 @@ config_list(const char *tenant)
 	ListCell   *cell;
 	StorageScope scope;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	storage_open(&scope);
 	configs = storage_list_configs(tenant);
 	storage_close(&scope);
@@ -154,10 +157,12 @@ config_delete(const char *tenant, const char *name)
 	StringInfoData out;
 	bool		first = true;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	validate_connection_name(name);
 	storage_open(&scope);
 	found = storage_delete_config(tenant, name, &id);
+	if (found)
+		audit_success("config_deleted", tenant, name, NULL);
 	storage_close(&scope);
 	if (!found)
 		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name, tenant);
@@ -187,7 +192,7 @@ config_create_with_credentials(const char *tenant, JsonNode *body)
 	StringInfoData out;
 	bool		first = true;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	database_config_from_one_call(body, &request, &client_id, &client_secret);
 
 	storage_open(&scope);
@@ -225,7 +230,7 @@ dbx_create_database_config(PG_FUNCTION_ARGS)
 	JsonNode   *body = NULL;
 
 	/* The tenant is checked before the body, whatever state the body is in. */
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	if (!PG_ARGISNULL(1))
 	{
 		text	   *json = PG_GETARG_TEXT_PP(1);

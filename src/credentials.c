@@ -11,11 +11,14 @@
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "audit.h"
+#include "authz.h"
 #include "credentials.h"
 #include "crypto.h"
 #include "errors.h"
 #include "json_output.h"
 #include "keyring.h"
+#include "settings.h"
 #include "storage.h"
 #include "token_cache.h"
 #include "validate.h"
@@ -42,8 +45,9 @@ credentials_store(const char *tenant, const char *name, const text *client_id,
 	SealContext context;
 	bytea	   *sealed;
 	bool		found;
+	bool		replaced;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	validate_connection_name(name);
 	validate_client_id(client_id);
 	validate_client_secret(client_secret);
@@ -54,7 +58,10 @@ credentials_store(const char *tenant, const char *name, const text *client_id,
 	*stored_at = GetCurrentTimestamp();
 	storage_open(&scope);
 	found = storage_put_credentials(tenant, name, client_id, sealed, key->version,
-									*stored_at, stored_by, id);
+									*stored_at, stored_by, id, &replaced);
+	if (found)
+		audit_success(replaced ? "credentials_replaced" : "credentials_stored", tenant, name,
+					  psprintf("key version %d", key->version));
 	storage_close(&scope);
 	if (!found)
 		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name, tenant);
@@ -126,6 +133,15 @@ credential_status(const CredentialRow *credential)
 	explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
 	pfree(plain);
 	return "ok";
+}
+
+PG_FUNCTION_INFO_V1(dbx_credential_max_age);
+
+/* SQL: dbx_oauth.credential_max_age, for the metadata view. */
+Datum
+dbx_credential_max_age(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(dbx_credential_max_age_days);
 }
 
 PG_FUNCTION_INFO_V1(dbx_check_credentials);

@@ -8,6 +8,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
+#include "audit.h"
 #include "settings.h"
 #include "token_cache.h"
 
@@ -18,27 +19,30 @@ void		_PG_init(void);
 static shmem_request_hook_type previous_shmem_request = NULL;
 static shmem_startup_hook_type previous_shmem_startup = NULL;
 
-/* Reserve the token cache's shared memory. */
+/* Reserve the shared memory of the token cache and the audit queue. */
 static void
 request_shmem(void)
 {
 	if (previous_shmem_request)
 		previous_shmem_request();
 	token_cache_request_shmem();
+	audit_request_shmem();
 }
 
-/* Set up the token cache in shared memory. */
+/* Set up the token cache and the audit queue in shared memory. */
 static void
 startup_shmem(void)
 {
 	if (previous_shmem_startup)
 		previous_shmem_startup();
 	token_cache_init_shmem();
+	audit_init_shmem();
 }
 
 /*
- * Define the settings; when preloaded, also hook in the token cache's shared
- * memory (without preloading, tokens are unavailable, all else works).
+ * Define the settings; when preloaded, also hook in the shared memory of the
+ * token cache and the audit queue (without preloading, tokens are
+ * unavailable and failures are audited in the server log only).
  */
 void
 _PG_init(void)

@@ -207,7 +207,7 @@ static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 		NULL
 	},
 	[DBX_ERR_ACCESS_DENIED] = {
-		"DS_ACCESS_DENIED", ERRCODE_INSUFFICIENT_PRIVILEGE, 403, true, {"tenant"},
+		"DS_ACCESS_DENIED", ERRCODE_INSUFFICIENT_PRIVILEGE, 403, false, {"tenant"},
 		"Access denied. The caller may not act for tenant <tenant>.",
 		NULL
 	},

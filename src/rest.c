@@ -19,12 +19,17 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 
+#include "audit.h"
+#include "authz.h"
 #include "configs.h"
+#include "settings.h"
 #include "credentials.h"
 #include "errors.h"
 #include "json_input.h"
@@ -119,18 +124,40 @@ check_expiry_claim(const JsonNode *claims)
 		dbx_raise(DBX_ERR_AUTH_TOKEN_INVALID);
 }
 
-/* Refuse a tenant that the token's "tenants" claim does not list. */
+/*
+ * Refuse a tenant that the token's "tenants" claim does not list; else let
+ * the operations act for it (and name the token's subject in the audit trail).
+ */
 static void
 check_tenant_claim(const JsonNode *claims, const char *tenant)
 {
 	JsonNode   *tenants = json_member(claims, "tenants");
+	JsonNode   *subject = json_member(claims, "sub");
 
+	audit_set_subject(subject && subject->kind == JSON_KIND_STRING ? subject->text : NULL);
 	if (tenants != NULL && tenants->kind == JSON_KIND_ARRAY)
 		for (int i = 0; i < tenants->count; i++)
 			if (tenants->values[i]->kind == JSON_KIND_STRING &&
 				strcmp(tenants->values[i]->text, tenant) == 0)
+			{
+				authz_set_rest_tenant(tenant);
 				return;
+			}
+	audit_failure("access_denied", tenant, NULL, "DS_ACCESS_DENIED");
 	dbx_raise(DBX_ERR_ACCESS_DENIED, tenant);
+}
+
+/*
+ * Headers and claims are only to be trusted in PostgREST's sessions: anyone
+ * else could set request.jwt.claims to whatever they like.
+ */
+static void
+check_session(void)
+{
+	Oid			authenticator = get_role_oid(dbx_rest_authenticator, true);
+
+	if (!OidIsValid(authenticator) || GetSessionUserId() != authenticator)
+		dbx_raise(DBX_ERR_FORBIDDEN);
 }
 
 /* The request body as a JSON tree; it must be valid UTF-8 JSON. */
@@ -179,6 +206,7 @@ run_route(void *arg)
 	JsonNode   *claims = request_setting("request.jwt.claims");
 	RestRequest request = {0};
 
+	check_session();
 	check_expiry_claim(claims);
 	request.tenant = path_segment(headers, "x-dbx-tenant");
 	validate_tenant(request.tenant);
@@ -203,6 +231,8 @@ serve(FunctionCallInfo fcinfo, RestHandler handler, int inputs)
 	RouteCall	call = {fcinfo, handler, inputs, 200, NULL};
 	ErrorData  *error = run_in_subtransaction(run_route, &call);
 
+	authz_set_rest_tenant(NULL);
+	audit_set_subject(NULL);
 	if (error != NULL)
 	{
 		StringInfoData header;

@@ -21,6 +21,8 @@
 char	   *dbx_key_file = NULL;
 char	   *dbx_token_allowed_hosts = NULL;
 bool		dbx_allow_insecure_http = false;
+char	   *dbx_rest_authenticator = NULL;
+int			dbx_credential_max_age_days = 365;
 int			dbx_connect_timeout_ms = 5000;
 int			dbx_request_timeout_ms = 15000;
 int			dbx_retry_budget_ms = 60000;
@@ -52,6 +54,17 @@ settings_define(void)
 							   "Comma-separated host names, or *.domain for any host under domain.",
 							   &dbx_token_allowed_hosts, DEFAULT_ALLOWED_HOSTS, PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomStringVariable("dbx_oauth.rest_authenticator",
+							   "The role PostgREST logs in as.",
+							   "The dbx_api functions trust request headers and token claims "
+							   "only in sessions of this role.",
+							   &dbx_rest_authenticator, "dbx_authenticator", PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("dbx_oauth.credential_max_age",
+							"Age after which a stored secret shows as stale in credential_metadata.",
+							"Databricks OAuth secrets live at most 730 days.",
+							&dbx_credential_max_age_days, 365, 1, 3650, PGC_SUSET, 0,
+							NULL, NULL, NULL);
 	DefineCustomBoolVariable("dbx_oauth.allow_insecure_http",
 							 "Accept http:// workspace URLs. For local tests only.",
 							 NULL, &dbx_allow_insecure_http, false, PGC_SUSET, 0,

@@ -10,6 +10,12 @@ extern char *dbx_key_file;
 /* dbx_oauth.token_allowed_hosts: hosts (or *.domain patterns) tokens may be requested from. */
 extern char *dbx_token_allowed_hosts;
 
+/* dbx_oauth.rest_authenticator: the role PostgREST logs in as; only its sessions use dbx_api. */
+extern char *dbx_rest_authenticator;
+
+/* dbx_oauth.credential_max_age: days after which a stored secret shows as stale. */
+extern int	dbx_credential_max_age_days;
+
 /* dbx_oauth.allow_insecure_http: accept http:// workspace URLs (local tests only). */
 extern bool dbx_allow_insecure_http;
 

@@ -21,10 +21,11 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "audit.h"
 #include "storage.h"
 
 #define SCHEMA_NAME "dbx_oauth"
-#define MAX_ARGS 8
+#define MAX_ARGS 9
 
 typedef struct Statement
 {
@@ -65,9 +66,11 @@ static Statement delete_config = {
 
 /* Rotation is this one statement: the row lock queues concurrent stores. */
 static Statement put_credentials = {
-	"UPDATE dbx_oauth.database_configs SET client_id = $3, client_secret_sealed = $4,"
+	"UPDATE dbx_oauth.database_configs c SET client_id = $3, client_secret_sealed = $4,"
 	" key_version = $5, stored_at = $6, stored_by = $7, updated_time = $6"
-	" WHERE tenant_id = $1 AND connection_name = $2 RETURNING connection_id",
+	" FROM (SELECT connection_id, stored_at IS NOT NULL AS had FROM dbx_oauth.database_configs"
+	"       WHERE tenant_id = $1 AND connection_name = $2) old"
+	" WHERE c.connection_id = old.connection_id RETURNING c.connection_id, old.had",
 	7, {TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID, TIMESTAMPTZOID, NAMEOID}
 };
 
@@ -83,9 +86,50 @@ static Statement set_status = {
 	3, {TEXTOID, TEXTOID, TEXTOID}
 };
 
+static Statement insert_audit = {
+	"INSERT INTO dbx_oauth.audit_log (at, actor, session_user_name, jwt_subject, action, outcome,"
+	" tenant_id, connection_name, detail)"
+	" VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, NULLIF($7, ''),"
+	" NULLIF($8, ''), NULLIF($9, ''))",
+	9, {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}
+};
+
+static Statement tenant_grantees = {
+	"SELECT grantee::pg_catalog.oid FROM dbx_oauth.tenant_grants"
+	" WHERE tenant_id = $1 OR tenant_id = '*'",
+	1, {TEXTOID}
+};
+
+static Statement grant_tenant = {
+	"INSERT INTO dbx_oauth.tenant_grants (grantee, tenant_id, granted_at, granted_by)"
+	" VALUES ($1::pg_catalog.oid::pg_catalog.regrole, $2, pg_catalog.clock_timestamp(), $3)"
+	" ON CONFLICT DO NOTHING",
+	3, {OIDOID, TEXTOID, NAMEOID}
+};
+
+static Statement revoke_tenant = {
+	"DELETE FROM dbx_oauth.tenant_grants WHERE grantee = $1::pg_catalog.oid::pg_catalog.regrole"
+	" AND tenant_id = $2",
+	2, {OIDOID, TEXTOID}
+};
+
 static Statement tenant_has_active = {
 	"SELECT FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND status = 'ACTIVE' LIMIT 1",
 	1, {TEXTOID}
+};
+
+static Statement list_to_reseal = {
+	"SELECT connection_id, tenant_id, connection_name, client_id, key_version, client_secret_sealed"
+	" FROM dbx_oauth.database_configs"
+	" WHERE client_secret_sealed IS NOT NULL AND key_version <> $1 AND connection_id > $2"
+	" ORDER BY connection_id LIMIT $3",
+	3, {INT4OID, UUIDOID, INT4OID}
+};
+
+static Statement reseal = {
+	"UPDATE dbx_oauth.database_configs SET client_secret_sealed = $3, key_version = $4"
+	" WHERE connection_id = $1 AND client_secret_sealed = $2",
+	4, {UUIDOID, BYTEAOID, BYTEAOID, INT4OID}
 };
 
 static Statement list_credentials = {
@@ -97,6 +141,24 @@ static Statement list_credentials = {
 
 /* Where results go: the memory context of the caller of storage_open. */
 static MemoryContext result_context = NULL;
+
+/* Who called storage_open. */
+static Oid	caller = InvalidOid;
+
+bool
+storage_exists(void)
+{
+	Oid			schema = get_namespace_oid(SCHEMA_NAME, true);
+
+	return OidIsValid(schema) && OidIsValid(get_relname_relid("audit_log", schema));
+}
+
+Oid
+storage_caller(void)
+{
+	Assert(OidIsValid(caller));
+	return caller;
+}
 
 Oid
 storage_table(void)
@@ -132,6 +194,7 @@ storage_open(StorageScope *scope)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	GetUserIdAndSecContext(&scope->saved_user, &scope->saved_security_context);
+	caller = scope->saved_user;
 	SetUserIdAndSecContext(table_owner(),
 						   scope->saved_security_context | SECURITY_LOCAL_USERID_CHANGE);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -283,7 +346,8 @@ storage_delete_config(const char *tenant, const char *name, pg_uuid_t *id)
 bool
 storage_put_credentials(const char *tenant, const char *name, const text *client_id,
 						const bytea *sealed_secret, int32 key_version,
-						TimestampTz stored_at, const char *stored_by, pg_uuid_t *id)
+						TimestampTz stored_at, const char *stored_by, pg_uuid_t *id,
+						bool *replaced)
 {
 	Datum		values[] = {
 		CStringGetTextDatum(tenant),
@@ -295,9 +359,12 @@ storage_put_credentials(const char *tenant, const char *name, const text *client
 		DirectFunctionCall1(namein, CStringGetDatum(stored_by)),
 	};
 
+	bool		isnull;
+
 	if (run(&put_credentials, values) != 1)
 		return false;
 	column_uuid(0, 1, id);
+	*replaced = DatumGetBool(column(0, 2, &isnull));
 	return true;
 }
 
@@ -334,6 +401,61 @@ storage_set_status(const char *tenant, const char *name, const char *status)
 	run(&set_status, values);
 }
 
+void
+storage_audit(const AuditEvent *event)
+{
+	Datum		values[] = {
+		TimestampTzGetDatum(event->at),
+		NameGetDatum(&event->actor),
+		NameGetDatum(&event->session_user),
+		CStringGetTextDatum(event->subject),
+		CStringGetTextDatum(event->action),
+		CStringGetTextDatum(event->outcome),
+		CStringGetTextDatum(event->tenant),
+		CStringGetTextDatum(event->connection),
+		CStringGetTextDatum(event->detail),
+	};
+
+	run(&insert_audit, values);
+}
+
+List *
+storage_tenant_grantees(const char *tenant)
+{
+	Datum		values[] = {CStringGetTextDatum(tenant)};
+	uint64		count = run(&tenant_grantees, values);
+	List	   *result = NIL;
+	MemoryContext old = MemoryContextSwitchTo(result_context);
+
+	for (uint64 row = 0; row < count; row++)
+	{
+		bool		isnull;
+
+		result = lappend_oid(result, DatumGetObjectId(column(row, 1, &isnull)));
+	}
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+bool
+storage_grant_tenant(Oid role, const char *tenant)
+{
+	Datum		values[] = {
+		ObjectIdGetDatum(role), CStringGetTextDatum(tenant),
+		DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false))),
+	};
+
+	return run(&grant_tenant, values) == 1;
+}
+
+bool
+storage_revoke_tenant(Oid role, const char *tenant)
+{
+	Datum		values[] = {ObjectIdGetDatum(role), CStringGetTextDatum(tenant)};
+
+	return run(&revoke_tenant, values) == 1;
+}
+
 bool
 storage_tenant_has_active_config(const char *tenant)
 {
@@ -342,10 +464,10 @@ storage_tenant_has_active_config(const char *tenant)
 	return run(&tenant_has_active, values) == 1;
 }
 
-List *
-storage_list_credentials(void)
+/* The rows of a query on credentials, as CredentialRows. */
+static List *
+credential_rows(uint64 count)
 {
-	uint64		count = run(&list_credentials, NULL);
 	List	   *result = NIL;
 
 	for (uint64 row = 0; row < count; row++)
@@ -365,4 +487,30 @@ storage_list_credentials(void)
 		MemoryContextSwitchTo(old);
 	}
 	return result;
+}
+
+List *
+storage_list_credentials(void)
+{
+	return credential_rows(run(&list_credentials, NULL));
+}
+
+List *
+storage_list_credentials_to_reseal(int32 version, const pg_uuid_t *after, int limit)
+{
+	Datum		values[] = {Int32GetDatum(version), UUIDPGetDatum(after), Int32GetDatum(limit)};
+
+	return credential_rows(run(&list_to_reseal, values));
+}
+
+bool
+storage_reseal(const pg_uuid_t *id, const bytea *old_sealed, const bytea *new_sealed,
+			   int32 key_version)
+{
+	Datum		values[] = {
+		UUIDPGetDatum(id), PointerGetDatum(old_sealed), PointerGetDatum(new_sealed),
+		Int32GetDatum(key_version)
+	};
+
+	return run(&reseal, values) == 1;
 }

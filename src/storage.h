@@ -54,6 +54,17 @@ extern void storage_open(StorageScope *scope);
 
 /* The OID of the table dbx_oauth.database_configs. */
 extern Oid	storage_table(void);
+
+/* Whether dbx_oauth is installed in this database. */
+extern bool storage_exists(void);
+
+/* The role that called: the one storage_open switched away from. */
+extern Oid	storage_caller(void);
+
+struct AuditEvent;
+
+/* Append a line to dbx_oauth.audit_log. */
+extern void storage_audit(const struct AuditEvent *event);
 extern void storage_close(StorageScope *scope);
 
 /* Insert a config unless the tenant has one of that name; false if it has. */
@@ -72,11 +83,12 @@ extern bool storage_delete_config(const char *tenant, const char *name, pg_uuid_
 /*
  * Insert or replace the credentials of the tenant's config of that name, and
  * move its updated_time; false (nothing written) if there is no such config.
- * Sets *id to the config's id.
+ * Sets *id to the config's id and *replaced to whether it had credentials.
  */
 extern bool storage_put_credentials(const char *tenant, const char *name, const text *client_id,
 									const bytea *sealed_secret, int32 key_version,
-									TimestampTz stored_at, const char *stored_by, pg_uuid_t *id);
+									TimestampTz stored_at, const char *stored_by, pg_uuid_t *id,
+									bool *replaced);
 
 /* What minting a token and testing a connection read of a config. */
 typedef struct ConnectionRow
@@ -94,10 +106,24 @@ extern ConnectionRow *storage_get_connection(const char *tenant, const char *nam
 /* Set the status of the tenant's connection of that name. */
 extern void storage_set_status(const char *tenant, const char *name, const char *status);
 
+/* The roles granted the tenant, or every tenant ('*'). */
+extern List *storage_tenant_grantees(const char *tenant);
+
+/* Add or remove a tenant grant; whether anything changed. */
+extern bool storage_grant_tenant(Oid role, const char *tenant);
+extern bool storage_revoke_tenant(Oid role, const char *tenant);
+
 /* Whether the tenant has a config whose status is ACTIVE. */
 extern bool storage_tenant_has_active_config(const char *tenant);
 
 /* Every stored credential, ordered by tenant and connection name. */
 extern List *storage_list_credentials(void);
+
+/* Up to limit stored credentials not sealed under key version, with ids after "after". */
+extern List *storage_list_credentials_to_reseal(int32 version, const pg_uuid_t *after, int limit);
+
+/* Replace a sealed secret if it is still the one read; false if it changed meanwhile. */
+extern bool storage_reseal(const pg_uuid_t *id, const bytea *old_sealed, const bytea *new_sealed,
+						   int32 key_version);
 
 #endif

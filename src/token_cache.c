@@ -477,6 +477,95 @@ token_cache_get(const char *tenant, const char *connection, bool fresh,
 	}
 }
 
+/* A cached token being sealed anew, and what its entry looked like. */
+typedef struct Reseal
+{
+	TokenKey	key;
+	uint64		mints;
+	uint64		generation;
+	bytea	   *sealed;			/* NULL when its key is gone */
+} Reseal;
+
+int
+token_cache_reseal(const DbxKey *key)
+{
+	HASH_SEQ_STATUS scan;
+	TokenEntry *entry;
+	List	   *work = NIL;
+	ListCell   *cell;
+	int			resealed = 0;
+
+	if (cache == NULL)
+		return 0;
+	LWLockAcquire(cache->lock, LW_SHARED);
+	hash_seq_init(&scan, entries);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		Reseal	   *reseal;
+
+		if (entry->key.database != MyDatabaseId || entry->sealed_len == 0 || entry->minter != 0)
+			continue;
+		reseal = palloc(sizeof(Reseal));
+		reseal->key = entry->key;
+		reseal->mints = entry->mints;
+		reseal->generation = entry->generation;
+		reseal->sealed = copy_sealed(entry);
+		work = lappend(work, reseal);
+	}
+	LWLockRelease(cache->lock);
+
+	/* Crypto outside the lock. */
+	foreach(cell, work)
+	{
+		Reseal	   *reseal = lfirst(cell);
+		int32		version;
+		char	   *token = NULL;
+
+		if (crypto_sealed_key_version(reseal->sealed, &version) && version == key->version)
+		{
+			reseal->sealed = NULL;
+			reseal->mints = PG_UINT64_MAX;	/* already current: leave it */
+			continue;
+		}
+		token = unseal(&reseal->key, reseal->sealed);
+		reseal->sealed = NULL;
+		if (token != NULL)
+		{
+			SealContext context = token_context(&reseal->key);
+			int			len = strlen(token);
+			bytea	   *plain = palloc(VARHDRSZ + len);
+
+			SET_VARSIZE(plain, VARHDRSZ + len);
+			memcpy(VARDATA(plain), token, len);
+			reseal->sealed = crypto_seal(key, plain, &context);
+			explicit_bzero(VARDATA(plain), len);
+			explicit_bzero(token, len);
+		}
+	}
+
+	LWLockAcquire(cache->lock, LW_EXCLUSIVE);
+	foreach(cell, work)
+	{
+		Reseal	   *reseal = lfirst(cell);
+
+		entry = hash_search(entries, &reseal->key, HASH_FIND, NULL);
+		if (entry == NULL || reseal->mints == PG_UINT64_MAX || entry->mints != reseal->mints ||
+			entry->generation != reseal->generation || entry->minter != 0)
+			continue;
+		if (reseal->sealed != NULL && VARSIZE_ANY_EXHDR(reseal->sealed) <= SEALED_MAX)
+		{
+			explicit_bzero(entry->sealed, entry->sealed_len);
+			entry->sealed_len = VARSIZE_ANY_EXHDR(reseal->sealed);
+			memcpy(entry->sealed, VARDATA_ANY(reseal->sealed), entry->sealed_len);
+			resealed++;
+		}
+		else
+			clear_token(entry);
+	}
+	LWLockRelease(cache->lock);
+	return resealed;
+}
+
 /* Drop the tokens of the keys in forget_at_commit (at commit). */
 static void
 forget_now(void)

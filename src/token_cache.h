@@ -8,6 +8,7 @@
 
 #include "utils/timestamp.h"
 
+#include "crypto.h"
 #include "databricks.h"
 
 /* Mints a token for the connection; raises the catalog error of a failure. */
@@ -24,6 +25,12 @@ typedef void (*TokenMinter) (void *arg, AccessToken *token);
  */
 extern char *token_cache_get(const char *tenant, const char *connection, bool fresh,
 							 TokenMinter mint, void *arg, TimestampTz *expires_at);
+
+/*
+ * Seal this database's cached tokens with key (the newest): those whose key
+ * is gone are dropped.  Returns how many were sealed anew.
+ */
+extern int	token_cache_reseal(const DbxKey *key);
 
 /* Drop the connection's token when the current transaction commits. */
 extern void token_cache_forget_at_commit(const char *tenant, const char *connection);

@@ -5,9 +5,12 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/memutils.h"
 #include "utils/builtins.h"
 
 #include "api.h"
+#include "audit.h"
+#include "authz.h"
 #include "credentials.h"
 #include "databricks.h"
 #include "errors.h"
@@ -78,11 +81,20 @@ mint_with_stored_credentials(void *arg, AccessToken *token)
 	{
 		databricks_request_token(&request, token);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		ErrorData  *error;
+		MemoryContext context = MemoryContextSwitchTo(ErrorContext);
+
 		explicit_bzero(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
+		error = CopyErrorData();
+		MemoryContextSwitchTo(context);
+		audit_failure("token_request_failed", name->tenant, name->connection,
+					  pnstrdup(error->message, strcspn(error->message, ";")));
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	explicit_bzero(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
 }
 
 char *
@@ -94,7 +106,7 @@ access_token_body(const char *tenant, const char *connection)
 	StringInfoData out;
 	bool		first = true;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	validate_connection_name(connection);
 	token = token_cache_get(tenant, connection, false, mint_with_stored_credentials, &name,
 							&expires_at);
@@ -155,7 +167,7 @@ connection_test_body(const char *tenant, const char *connection)
 	StringInfoData out;
 	bool		first = true;
 
-	validate_tenant(tenant);
+	check_tenant(tenant);
 	validate_connection_name(connection);
 	test.row = load_connection(&test.name);
 	error = run_in_subtransaction(run_connection_test, &test);

@@ -84,7 +84,7 @@ def token(claims, secret=JWT_SECRET, lifetime=3600):
     return f"{head}.{body}.{sig}"
 
 
-WRITER = token({"role": "dbx_oauth_writer", "sub": "http-test", "tenants": [TENANT, "otherTenant02"]})
+WRITER = token({"role": "dbx_oauth_api", "sub": "http-test", "tenants": [TENANT, "otherTenant02"]})
 
 
 def request(method, path, body=None, auth=WRITER, content_type="application/json", headers=None):
@@ -206,6 +206,11 @@ def test_vendor_flow():
     check("rotation keeps the connectionId", json.loads(rotated)["data"]["connectionId"] == connection_id)
     check("the stored client ID is the new one",
           psql(f"SELECT client_id FROM dbx_oauth.credential_metadata WHERE connection_name = 'my-databricks-connection'") == "b2")
+    check("the audit trail names the token's subject and role",
+          psql("SELECT string_agg(action || ' ' || actor || ' ' || jwt_subject, ', ' ORDER BY id) FROM dbx_oauth.audit_log "
+               "WHERE tenant_id = 'ce5627DYnQ6abcD' AND connection_name = 'my-databricks-connection'")
+          == "config_created dbx_oauth_api http-test, credentials_stored dbx_oauth_api http-test, "
+             "credentials_replaced dbx_oauth_api http-test")
 
 
 def test_documented_errors():
@@ -363,9 +368,9 @@ def test_authentication():
           headers.get("www-authenticate"))
     status, headers, _ = request("GET", path, auth=None)
     check("WWW-Authenticate for a missing token", headers.get("www-authenticate") == "Bearer", headers.get("www-authenticate"))
-    expect("a token without expiry", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": [TENANT]}, lifetime=None)),
+    expect("a token without expiry", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": [TENANT]}, lifetime=None)),
            401, body=envelope("DS_AUTH_TOKEN_INVALID"))
-    expect("claims our parser refuses (\\u0000)", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": [TENANT], "sub": "a\u0000b"})),
+    expect("claims our parser refuses (\\u0000)", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": [TENANT], "sub": "a\u0000b"})),
            401, body=envelope("DS_AUTH_TOKEN_INVALID"))
     expect("a signed token without a role", request("GET", path, auth=token({"tenants": [TENANT]})),
            403, body=envelope("DS_FORBIDDEN"))
@@ -376,17 +381,20 @@ def test_authentication():
     expect("no token", request("GET", path, auth=None), 401, body=envelope("DS_AUTH_TOKEN_REQUIRED"))
     expect("Basic instead of Bearer", request("GET", path, auth="Basic YTpi"), 401, body=envelope("DS_AUTH_TOKEN_REQUIRED"))
     expect("a token that is not a JWT", request("GET", path, auth="not-a-jwt"), 401, body=envelope("DS_AUTH_TOKEN_INVALID"))
-    expect("a token signed with another key", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": [TENANT]}, secret=b"x" * 32)),
+    expect("a token signed with another key", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": [TENANT]}, secret=b"x" * 32)),
            401, body=envelope("DS_AUTH_TOKEN_INVALID"))
-    expect("an expired token", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": [TENANT], "exp": 1000})),
+    expect("an expired token", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": [TENANT], "exp": 1000})),
            401, body=envelope("DS_AUTH_TOKEN_EXPIRED"))
     expect("a token for a superuser role", request("GET", path, auth=token({"role": "postgres", "tenants": [TENANT]})),
            403, body=envelope("DS_FORBIDDEN"))
+    for role in ("dbx_oauth_writer", "dbx_oauth_admin", "dbx_authenticator"):
+        expect(f"a token for {role}, which PostgREST may not take", request("GET", path, auth=token({"role": role, "tenants": [TENANT]})),
+               403, body=envelope("DS_FORBIDDEN"))
     expect("a token for a role that does not exist", request("GET", path, auth=token({"role": "no_such_role", "tenants": [TENANT]})),
            403, body=envelope("DS_FORBIDDEN"))
-    expect("a token without a tenants claim", request("GET", path, auth=token({"role": "dbx_oauth_writer"})),
+    expect("a token without a tenants claim", request("GET", path, auth=token({"role": "dbx_oauth_api"})),
            403, body=envelope("DS_ACCESS_DENIED", TENANT))
-    expect("a token whose tenants claim is not a list", request("GET", path, auth=token({"role": "dbx_oauth_writer", "tenants": TENANT})),
+    expect("a token whose tenants claim is not a list", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": TENANT})),
            403, body=envelope("DS_ACCESS_DENIED", TENANT))
 
 

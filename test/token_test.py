@@ -277,7 +277,10 @@ def test_privileges():
     """Only token users get tokens."""
     out, error, state = get_token(role="dbx_oauth_writer")
     check("a writer gets no token", state == "42501" and "permission denied for function dbx_get_access_token" in error, error)
-    token = expect_token("a token user does", get_token(role="dbx_oauth_token_user"))
+    _, error, state = get_token(role="dbx_oauth_token_user")
+    check("a token user not granted the tenant gets none", state == "42501" and "DS_ACCESS_DENIED" in (error or ""), error)
+    sql(f"SELECT dbx_oauth.dbx_grant_tenant('dbx_oauth_token_user', '{TENANT}')")
+    token = expect_token("a token user granted the tenant does", get_token(role="dbx_oauth_token_user"))
     expect_token("the same token as the superuser's", get_token(), same_as=token)
 
 
@@ -313,7 +316,7 @@ def test_connection_test():
 def test_route():
     """POST .../{connectionName}/test through nginx: always 200 with the result."""
     token = subprocess.run(["python3", os.path.join(os.path.dirname(__file__), "..", "scripts", "jwt.py"),
-                            os.environ["DBX_JWT_SECRET_FILE"], json.dumps({"role": "dbx_oauth_writer", "tenants": [TENANT]})],
+                            os.environ["DBX_JWT_SECRET_FILE"], json.dumps({"role": "dbx_oauth_api", "tenants": [TENANT]})],
                            capture_output=True, text=True, check=True).stdout.strip()
     for name, expected in [("c1", '{"status": "success", "data": {"connected": true, "databaseType": "DATABRICKS", "message": "Connection successful"}}'),
                            ("c2", '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: SQL warehouse no-such-warehouse does not exist in the workspace"}}')]:
@@ -324,6 +327,38 @@ def test_route():
         body = response.read().decode()
         check(f"POST /{name}/test", response.status == 200 and body == expected and
               response.getheader("Content-Type") == "application/json; charset=utf-8", f"{response.status} {body}")
+
+
+def test_rotation():
+    """Re-encryption seals the cached tokens anew too: the old key can go without a new request."""
+    standin("/control/reset", {})
+    create_connection("c1")
+    store()
+    token = expect_token("a cached token", get_token())
+    key_file = os.path.join(STACK_DIR, "dbx_oauth.key")
+    new_key = "2:" + os.urandom(32).hex()
+    with open(key_file, "a") as f:
+        f.write(new_key + "\n")
+    done = subprocess.run(["psql", "-X", "-c", "CALL dbx_oauth.dbx_reencrypt_credentials()"], capture_output=True, text=True)
+    sealed_anew = re.search(r"(\d+) cached tokens sealed anew", done.stderr)
+    check("cached tokens were sealed anew", sealed_anew and int(sealed_anew.group(1)) >= 1, done.stderr)
+    with open(key_file, "w") as f:
+        f.write(new_key + "\n")
+    before = token_requests()
+    expect_token("with only the new key, the cached token still serves", get_token(), same_as=token)
+    count_since("without a request", before, 0)
+    check("and the secret still opens", sql("SELECT string_agg(DISTINCT status || ' ' || key_version, ',') "
+                                            "FROM dbx_oauth.dbx_check_credentials()")[0] == "ok 2")
+
+
+def test_audit():
+    """Failed token requests are in the audit trail, with their code and never a secret or token."""
+    time.sleep(1.5)         # the audit writer runs on its own
+    out, _, _ = sql(f"SELECT count(*) FROM dbx_oauth.audit_log WHERE action = 'token_request_failed' AND tenant_id = '{TENANT}' "
+                    "AND detail = 'Code: DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED' AND outcome = 'failed'")
+    check("rejected credentials were audited", out != "" and int(out) >= 2, out)
+    out, _, _ = sql("SELECT count(*) FROM dbx_oauth.audit_log l WHERE l::text ~ 'standin-secret|revoked-secret|standin-token'")
+    check("no secret or token in the trail", out == "0", out)
 
 
 def test_logs():
@@ -343,7 +378,8 @@ def test_coverage():
 
 def main():
     run((test_cache, test_single_flight, test_early_refresh, test_failures, test_egress,
-         test_privileges, test_connection_test, test_route, test_logs, test_coverage))
+         test_privileges, test_connection_test, test_route, test_rotation, test_audit, test_logs,
+         test_coverage))
 
 
 if __name__ == "__main__":

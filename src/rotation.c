@@ -1,0 +1,107 @@
+/*
+ * rotation.c - re-encrypting every stored secret, and the cached tokens,
+ * under the newest key, online
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+
+#include "audit.h"
+#include "credentials.h"
+#include "crypto.h"
+#include "keyring.h"
+#include "storage.h"
+#include "token_cache.h"
+
+#define BATCH 100
+
+typedef struct Counts
+{
+	int			reencrypted;
+	int			skipped;		/* changed by a store meanwhile: sealed anew anyway */
+	int			failed;			/* key missing or tampered: see dbx_check_credentials() */
+} Counts;
+
+/*
+ * Seal one batch of secrets (those after *after) under key; returns how many
+ * rows it looked at.  Plaintext lives only here, and is wiped at once.
+ */
+static int
+reseal_batch(const DbxKey *key, pg_uuid_t *after, Counts *counts)
+{
+	StorageScope scope;
+	List	   *rows;
+	ListCell   *cell;
+
+	storage_open(&scope);
+	rows = storage_list_credentials_to_reseal(key->version, after, BATCH);
+	foreach(cell, rows)
+	{
+		CredentialRow *row = lfirst(cell);
+		SealContext context = credentials_seal_context(row->tenant_id, row->connection_name,
+													   row->client_id);
+		const DbxKey *old_key = keyring_find(row->key_version);
+		bytea	   *plain = old_key ? crypto_open(old_key, row->sealed_secret, &context) : NULL;
+
+		*after = row->connection_id;
+		if (plain == NULL)
+		{
+			counts->failed++;
+			continue;
+		}
+		if (storage_reseal(&row->connection_id, row->sealed_secret,
+						   crypto_seal(key, plain, &context), key->version))
+			counts->reencrypted++;
+		else
+			counts->skipped++;
+		explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+	}
+	storage_close(&scope);
+	return list_length(rows);
+}
+
+PG_FUNCTION_INFO_V1(dbx_reencrypt_credentials);
+
+/*
+ * SQL procedure (admins): seal every stored secret under the newest key, a
+ * batch per transaction when CALLed outside a transaction block (so a
+ * concurrent store waits for one batch at most), then the cached tokens.
+ */
+Datum
+dbx_reencrypt_credentials(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	DbxKey		key = *keyring_newest();	/* a copy: the keyring may be reread */
+	pg_uuid_t	after = {{0}};
+	Counts		counts = {0};
+	int			tokens;
+	StorageScope scope;
+	int			seen;
+	char	   *summary;
+
+	do
+	{
+		if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		seen = reseal_batch(&key, &after, &counts);
+		if (nonatomic)
+			SPI_commit();
+		SPI_finish();
+	} while (seen == BATCH);
+
+	tokens = token_cache_reseal(&key);
+	summary = psprintf("to key version %d: %d re-encrypted, %d changed meanwhile, %d failed",
+					   key.version, counts.reencrypted, counts.skipped, counts.failed);
+	storage_open(&scope);
+	audit_success("credentials_reencrypted", NULL, NULL, summary);
+	storage_close(&scope);
+	explicit_bzero(&key, sizeof(key));
+	ereport(NOTICE,
+			errmsg("secrets sealed %s; %d cached tokens sealed anew", summary, tokens),
+			counts.failed > 0 ? errhint("dbx_oauth.dbx_check_credentials() shows the secrets that did not open.") : 0);
+	PG_RETURN_VOID();
+}
