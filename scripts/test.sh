@@ -26,6 +26,7 @@ write_key_file "$WORK/keys/current.key"
 cat >"$WORK/test.conf" <<EOF
 shared_preload_libraries = 'dbx_oauth'
 dbx_oauth.key_file = '$WORK/keys/current.key'
+max_prepared_transactions = 2
 EOF
 [ "$(id -u)" = 0 ] && chown -R postgres: "$WORK"
 

@@ -90,4 +90,12 @@ SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-c
 \echo :LAST_ERROR_SQLSTATE
 SELECT test_helpers.state() = :'before' AS unchanged;
 
+-- A transaction that stored credentials cannot be prepared for two-phase
+-- commit (the shared token cache could not learn of its commit); it rolls back.
+BEGIN;
+SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection',
+       'a1b2c3d4-e5f6-7890-abcd-ef1234567890', 'prepared-secret')->'data'->>'status' AS stored;
+PREPARE TRANSACTION 'dbx_store';
+SELECT test_helpers.state() = :'before' AS unchanged;
+
 SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'my-databricks-connection')->>'successful' AS deleted;

@@ -59,6 +59,7 @@ CREATE TABLE dbx_oauth.database_configs (
     key_version          integer CHECK (key_version > 0),
     stored_at            timestamptz,
     stored_by            name,
+    store_count          integer NOT NULL DEFAULT 0,  -- credentials stored so far
     UNIQUE (tenant_id, connection_name),
     CHECK (num_nulls(client_id, client_secret_sealed, key_version, stored_at, stored_by) IN (0, 5))
 );
@@ -71,6 +72,12 @@ CREATE TABLE dbx_oauth.tenant_grants (
     granted_by name NOT NULL,
     PRIMARY KEY (grantee, tenant_id)
 );
+
+-- Backends keep the grants they read until the table changes.
+CREATE FUNCTION dbx_oauth.tenant_grants_changed() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'dbx_tenant_grants_changed';
+CREATE TRIGGER grants_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dbx_oauth.tenant_grants
+FOR EACH STATEMENT EXECUTE FUNCTION dbx_oauth.tenant_grants_changed();
 
 -- The audit trail: append-only, written by the extension only, never a secret.
 CREATE TABLE dbx_oauth.audit_log (

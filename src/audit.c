@@ -5,7 +5,8 @@
  * (access denials, failed token requests) raises an error that rolls the
  * transaction back, so it is queued in shared memory instead and written by
  * a background worker of the database ("dbx_oauth audit writer"), started
- * when there is something to write and gone after a quiet half minute.  A
+ * when there is something to write and gone after five quiet seconds (then
+ * starting the writers that could not start for want of a worker slot).  A
  * failure that finds no room in the queue goes to the server log.
  */
 #include "postgres.h"
@@ -19,7 +20,9 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -32,7 +35,7 @@
 #define AUDIT_DATABASES 8
 #define AUDIT_QUEUE_LENGTH 256
 #define WRITE_BATCH 64
-#define WORKER_IDLE_EXIT_MS 30000
+#define WORKER_IDLE_EXIT_MS 5000
 #define WORKER_START_PATIENCE_MS 10000
 #define LOCK_NAME "dbx_oauth audit queue"
 
@@ -88,6 +91,17 @@ audit_set_subject(const char *subject)
 	rest_subject = subject ? MemoryContextStrdup(TopMemoryContext, subject) : NULL;
 }
 
+/* Copy src into dst of size bytes, cut on a character boundary. */
+static void
+copy_clipped(char *dst, const char *src, size_t size)
+{
+	int			len = src ? pg_mbcliplen(src, strlen(src), size - 1) : 0;
+
+	if (len > 0)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* An event of this session, now, by the given role. */
 static void
 make_event(AuditEvent *event, Oid actor, const char *action, const char *outcome,
@@ -97,12 +111,12 @@ make_event(AuditEvent *event, Oid actor, const char *action, const char *outcome
 	event->at = GetCurrentTimestamp();
 	namestrcpy(&event->actor, GetUserNameFromId(actor, false));
 	namestrcpy(&event->session_user, GetUserNameFromId(GetSessionUserId(), false));
-	strlcpy(event->subject, rest_subject ? rest_subject : "", sizeof(event->subject));
-	strlcpy(event->action, action, sizeof(event->action));
-	strlcpy(event->outcome, outcome, sizeof(event->outcome));
-	strlcpy(event->tenant, tenant ? tenant : "", sizeof(event->tenant));
-	strlcpy(event->connection, connection ? connection : "", sizeof(event->connection));
-	strlcpy(event->detail, detail ? detail : "", sizeof(event->detail));
+	copy_clipped(event->subject, rest_subject, sizeof(event->subject));
+	copy_clipped(event->action, action, sizeof(event->action));
+	copy_clipped(event->outcome, outcome, sizeof(event->outcome));
+	copy_clipped(event->tenant, tenant, sizeof(event->tenant));
+	copy_clipped(event->connection, connection, sizeof(event->connection));
+	copy_clipped(event->detail, detail, sizeof(event->detail));
 }
 
 void
@@ -148,6 +162,32 @@ start_writer(Oid database)
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	worker.bgw_main_arg = ObjectIdGetDatum(database);
 	return RegisterDynamicBackgroundWorker(&worker, &handle);
+}
+
+/*
+ * Start a writer for each queue whose events wait without one (its writer
+ * could not be started when they came: too many background workers).
+ */
+static void
+start_waiting_writers(void)
+{
+	Oid			waiting[AUDIT_DATABASES];
+	int			count = 0;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AUDIT_DATABASES; i++)
+	{
+		AuditQueue *queue = &shared->queues[i];
+
+		if (queue->database != InvalidOid && queue->count > 0 && queue->worker_pid == 0)
+		{
+			queue->worker_requested = GetCurrentTimestamp();
+			waiting[count++] = queue->database;
+		}
+	}
+	LWLockRelease(shared->lock);
+	for (int i = 0; i < count; i++)
+		start_writer(waiting[i]);
 }
 
 /* Say in the server log what could not be queued. */
@@ -221,7 +261,7 @@ take_events(AuditQueue *queue, AuditEvent *events, int max)
 
 /* Write events into the database's audit_log, in one transaction. */
 static void
-write_events(const AuditEvent *events, int count)
+write_events_now(const AuditEvent *events, int count)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -244,8 +284,41 @@ write_events(const AuditEvent *events, int count)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
+/*
+ * Write events into the database's audit_log, in one transaction; if that
+ * fails, they go to the server log before the worker exits.
+ */
+static void
+write_events(const AuditEvent *events, int count)
+{
+	PG_TRY();
+	{
+		write_events_now(events, count);
+	}
+	PG_CATCH();
+	{
+		for (int i = 0; i < count; i++)
+			log_event(&events[i], "the audit writer failed");
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 /* The queue this worker serves, when it leaves: no worker any more. */
 static AuditQueue *my_queue = NULL;
+
+/* Leave my_queue (lock held exclusively); free it for any database when it is empty. */
+static void
+leave_queue(void)
+{
+	if (my_queue->worker_pid != MyProcPid)
+		return;
+	my_queue->worker_pid = 0;
+	my_queue->worker_latch = NULL;
+	my_queue->worker_requested = 0;
+	if (my_queue->count == 0)
+		my_queue->database = InvalidOid;
+}
 
 static void
 writer_exit(int code, Datum arg)
@@ -253,12 +326,7 @@ writer_exit(int code, Datum arg)
 	if (my_queue == NULL)
 		return;
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	if (my_queue->worker_pid == MyProcPid)
-	{
-		my_queue->worker_pid = 0;
-		my_queue->worker_latch = NULL;
-		my_queue->worker_requested = 0;
-	}
+	leave_queue();
 	LWLockRelease(shared->lock);
 }
 
@@ -273,6 +341,8 @@ dbx_audit_writer_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
+	/* The trail is written even where transactions default to read-only. */
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	events = MemoryContextAlloc(TopMemoryContext, sizeof(AuditEvent) * WRITE_BATCH);
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
@@ -309,14 +379,13 @@ dbx_audit_writer_main(Datum arg)
 			LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 			empty = my_queue->count == 0;
 			if (empty)
-			{
-				my_queue->worker_pid = 0;
-				my_queue->worker_latch = NULL;
-				my_queue->worker_requested = 0;
-			}
+				leave_queue();
 			LWLockRelease(shared->lock);
 			if (empty)
+			{
+				start_waiting_writers();
 				proc_exit(0);
+			}
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
 						 PG_WAIT_EXTENSION);

@@ -5,10 +5,13 @@
 #include "postgres.h"
 
 #include "catalog/pg_authid.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 
 #include "api.h"
@@ -30,21 +33,95 @@ authz_set_rest_tenant(const char *tenant)
 	rest_tenant = tenant ? MemoryContextStrdup(TopMemoryContext, tenant) : NULL;
 }
 
+/*
+ * The grantees of each tenant, as read from dbx_oauth.tenant_grants, kept
+ * by each backend until the table changes: a trigger on it sends a relcache
+ * invalidation, which every backend takes in at its next transaction.
+ */
+typedef struct TenantGrantees
+{
+	char		tenant[DBX_TENANT_MAX_CHARS + 1];	/* hash key */
+	int			count;
+	Oid		   *roles;			/* in grants_context */
+} TenantGrantees;
+
+#define GRANTS_CACHE_MAX_TENANTS 4096
+
+static MemoryContext grants_context = NULL;
+static HTAB *grants_cache = NULL;	/* in grants_context; NULL when empty */
+static Oid	grants_table = InvalidOid;
+
+static void
+forget_grants(Datum arg, Oid relid)
+{
+	if (grants_cache != NULL && (relid == InvalidOid || relid == grants_table))
+	{
+		MemoryContextReset(grants_context);
+		grants_cache = NULL;
+	}
+}
+
+/* The cache entry of the tenant, read from the table when missing. */
+static TenantGrantees *
+tenant_grantees(const char *tenant)
+{
+	TenantGrantees *entry;
+	StorageScope scope;
+	List	   *roles;
+	ListCell   *cell;
+	Oid		   *copy;
+	bool		found;
+	int			i = 0;
+
+	if (grants_context == NULL)
+	{
+		grants_context = AllocSetContextCreate(TopMemoryContext, "dbx_oauth tenant grants",
+											   ALLOCSET_SMALL_SIZES);
+		CacheRegisterRelcacheCallback(forget_grants, (Datum) 0);
+	}
+	if (grants_cache != NULL && hash_get_num_entries(grants_cache) >= GRANTS_CACHE_MAX_TENANTS)
+		forget_grants((Datum) 0, InvalidOid);
+	if (grants_cache == NULL)
+	{
+		HASHCTL		ctl = {.keysize = DBX_TENANT_MAX_CHARS + 1,
+		.entrysize = sizeof(TenantGrantees),.hcxt = grants_context};
+
+		grants_cache = hash_create("dbx_oauth tenant grants", 64, &ctl,
+								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	entry = hash_search(grants_cache, tenant, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry;
+
+	storage_open(&scope);
+	grants_table = storage_grants_table();
+	roles = storage_tenant_grantees(tenant);
+	storage_close(&scope);
+	/* Reading the table may have taken in an invalidation that emptied the cache. */
+	if (grants_cache == NULL)
+		return tenant_grantees(tenant);
+	copy = MemoryContextAlloc(grants_context, sizeof(Oid) * Max(list_length(roles), 1));
+	foreach(cell, roles)
+		copy[i++] = lfirst_oid(cell);
+	entry = hash_search(grants_cache, tenant, HASH_ENTER, &found);
+	entry->count = i;
+	entry->roles = copy;
+	return entry;
+}
+
 /* Whether a role was granted the tenant, directly or through a role it has the privileges of. */
 static bool
 granted(Oid role, const char *tenant)
 {
-	StorageScope scope;
-	List	   *grantees;
-	ListCell   *cell;
-	bool		found = false;
+	const TenantGrantees *grantees;
 
-	storage_open(&scope);
-	grantees = storage_tenant_grantees(tenant);
-	storage_close(&scope);
-	foreach(cell, grantees)
-		found = found || has_privs_of_role(role, lfirst_oid(cell));
-	return found;
+	if (strlen(tenant) > DBX_TENANT_MAX_CHARS)
+		return false;
+	grantees = tenant_grantees(tenant);
+	for (int i = 0; i < grantees->count; i++)
+		if (has_privs_of_role(role, grantees->roles[i]))
+			return true;
+	return false;
 }
 
 void
@@ -125,4 +202,17 @@ Datum
 dbx_revoke_tenant(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(change_grant(fcinfo, false));
+}
+
+PG_FUNCTION_INFO_V1(dbx_tenant_grants_changed);
+
+/* Trigger on dbx_oauth.tenant_grants: make every backend read the grants again. */
+Datum
+dbx_tenant_grants_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("dbx_tenant_grants_changed() must be called as a trigger"));
+	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
+	PG_RETURN_POINTER(NULL);
 }

@@ -92,6 +92,29 @@ client_rejected(const HttpResponse *response)
 	return false;
 }
 
+/*
+ * The OAuth error of a refused token request ("error: error_description"),
+ * for the server log: printable ASCII, at most 200 characters; "" if none.
+ */
+static char *
+oauth_error(const HttpResponse *response)
+{
+	JsonNode   *answer = json_try_parse(response->body.data, response->body.len);
+	JsonNode   *error = json_member(answer, "error");
+	JsonNode   *description = json_member(answer, "error_description");
+	char	   *text;
+
+	if (error == NULL || error->kind != JSON_KIND_STRING)
+		return "";
+	text = psprintf(" (%.100s%s%.100s)", error->text,
+					description && description->kind == JSON_KIND_STRING ? ": " : "",
+					description && description->kind == JSON_KIND_STRING ? description->text : "");
+	for (char *c = text; *c; c++)
+		if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
+			*c = '?';
+	return text;
+}
+
 /* Read a successful answer into token; false if it is not a valid token response. */
 static bool
 read_token(const HttpResponse *response, AccessToken *token)
@@ -148,7 +171,8 @@ databricks_request_token(const TokenRequest *request, AccessToken *token)
 	if (response.status == 429 || response.status == 502 || response.status == 503 ||
 		response.status == 504)
 		dbx_raise(DBX_ERR_DATABRICKS_UNAVAILABLE, psprintf("%ld", response.status));
-	dbx_raise_with_log_detail(psprintf("token endpoint %s answered HTTP %ld", url, response.status),
+	dbx_raise_with_log_detail(psprintf("token endpoint %s answered HTTP %ld%s", url, response.status,
+										   oauth_error(&response)),
 							  DBX_ERR_DATABRICKS_REJECTED, psprintf("%ld", response.status));
 }
 

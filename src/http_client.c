@@ -252,7 +252,8 @@ http_send(const HttpRequest *request, HttpResponse *response)
 		response->attempts++;
 		if (!retryable(response))
 			return;
-		wait_ms = retry_after_ms >= 0 ? retry_after_ms : backoff_ms;
+		/* Retry-After can ask for a longer wait than the backoff, not a shorter one. */
+		wait_ms = Max(retry_after_ms, backoff_ms);
 		if (wait_ms >= TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline))
 			return;
 		interruptible_sleep(wait_ms);

@@ -7,11 +7,12 @@
  * 2147483647 and appear once.  The file must be a regular file of at most
  * 64 kB outside the data directory, with no group or other permissions.
  *
- * Every operation that needs a key stats the file; when its identity, size
- * or times change the whole file is read again, so adding a line takes
- * effect without a restart.  The master keys never stay in memory: only the
- * derived encryption and authentication keys are kept, in a context of their
- * own that is wiped before it is freed.
+ * The first operation of a transaction that needs a key stats the file; when
+ * its identity, size or times changed the whole file is read again, so adding
+ * a line takes effect without a restart, from the next transaction on.  The
+ * master keys never stay in memory: only the derived encryption and
+ * authentication keys are kept, in a context of their own that is wiped
+ * before it is freed.
  */
 #include "postgres.h"
 
@@ -22,6 +23,7 @@
 
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
 
 #include "errors.h"
@@ -306,7 +308,13 @@ load_keyring(const char *path)
 	current = ring;
 }
 
-/* The keyring for the file dbx_oauth.key_file names now, read again if it changed. */
+/* The transaction that last looked at the key file. */
+static LocalTransactionId checked_in = InvalidLocalTransactionId;
+
+/*
+ * The keyring for the file dbx_oauth.key_file names now, read again if it
+ * changed.  The file is looked at once a transaction.
+ */
 static const Keyring *
 current_keyring(void)
 {
@@ -314,11 +322,14 @@ current_keyring(void)
 
 	if (dbx_key_file == NULL || dbx_key_file[0] == '\0')
 		dbx_raise(DBX_ERR_KEY_NOT_CONFIGURED);
+	if (current != NULL && checked_in == MyProc->lxid && strcmp(current->path, dbx_key_file) == 0)
+		return current;
 	if (stat(dbx_key_file, &st) != 0)
 		raise_unreadable(dbx_key_file, "stat");
 	check_regular_file(dbx_key_file, &st);
 	if (current == NULL || !same_file(current, dbx_key_file, &st))
 		load_keyring(dbx_key_file);
+	checked_in = MyProc->lxid;
 	return current;
 }
 
@@ -328,6 +339,13 @@ keyring_newest(void)
 	const Keyring *ring = current_keyring();
 
 	return &ring->keys[ring->nkeys - 1];
+}
+
+const DbxKey *
+keyring_newest_now(void)
+{
+	checked_in = InvalidLocalTransactionId;
+	return keyring_newest();
 }
 
 const DbxKey *

@@ -7,8 +7,14 @@
 
 #include "crypto.h"
 
-/* The key with the highest version: it encrypts new writes. */
+/*
+ * The key with the highest version: it encrypts new writes.  The key file
+ * is looked at once a transaction.
+ */
 extern const DbxKey *keyring_newest(void);
+
+/* The same, after looking at the key file again whatever the transaction. */
+extern const DbxKey *keyring_newest_now(void);
 
 /* The key with this version, or NULL if the key file no longer lists it. */
 extern const DbxKey *keyring_find(int32 version);

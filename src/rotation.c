@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "credentials.h"
 #include "crypto.h"
+#include "errors.h"
 #include "keyring.h"
 #include "storage.h"
 #include "token_cache.h"
@@ -21,23 +22,27 @@
 typedef struct Counts
 {
 	int			reencrypted;
-	int			skipped;		/* changed by a store meanwhile: sealed anew anyway */
 	int			failed;			/* key missing or tampered: see dbx_check_credentials() */
 } Counts;
 
 /*
- * Seal one batch of secrets (those after *after) under key; returns how many
- * rows it looked at.  Plaintext lives only here, and is wiped at once.
+ * Seal one batch of secrets (those after *after) under key; returns whether
+ * there may be more.  A secret that a store changed meanwhile ends the batch
+ * before it: the next batch reads it again, since a store can seal under an
+ * older key if its transaction began before the newest key came.  Plaintext
+ * lives only here, and is wiped at once.
  */
-static int
+static bool
 reseal_batch(const DbxKey *key, pg_uuid_t *after, Counts *counts)
 {
 	StorageScope scope;
 	List	   *rows;
 	ListCell   *cell;
+	bool		more;
 
 	storage_open(&scope);
 	rows = storage_list_credentials_to_reseal(key->version, after, BATCH);
+	more = list_length(rows) == BATCH;
 	foreach(cell, rows)
 	{
 		CredentialRow *row = lfirst(cell);
@@ -45,22 +50,46 @@ reseal_batch(const DbxKey *key, pg_uuid_t *after, Counts *counts)
 													   row->client_id);
 		const DbxKey *old_key = keyring_find(row->key_version);
 		bytea	   *plain = old_key ? crypto_open(old_key, row->sealed_secret, &context) : NULL;
+		bool		resealed;
 
-		*after = row->connection_id;
 		if (plain == NULL)
 		{
 			counts->failed++;
+			*after = row->connection_id;
 			continue;
 		}
-		if (storage_reseal(&row->connection_id, row->sealed_secret,
-						   crypto_seal(key, plain, &context), key->version))
-			counts->reencrypted++;
-		else
-			counts->skipped++;
+		resealed = storage_reseal(&row->connection_id, row->sealed_secret,
+								  crypto_seal(key, plain, &context), key->version);
 		explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		if (!resealed)
+		{
+			more = true;
+			break;
+		}
+		counts->reencrypted++;
+		*after = row->connection_id;
 	}
 	storage_close(&scope);
-	return list_length(rows);
+	return more;
+}
+
+/*
+ * Before a batch commits: the key file must still hold the key it sealed
+ * to.  If a newer key came meanwhile, it becomes the target and the scan
+ * (and its counts) start over.
+ */
+static void
+check_target(DbxKey *key, pg_uuid_t *after, Counts *counts)
+{
+	const DbxKey *newest = keyring_newest_now();
+
+	if (newest->version == key->version)
+		return;
+	if (keyring_find(key->version) == NULL)
+		dbx_raise(DBX_ERR_KEY_VERSION_MISSING, psprintf("%d", key->version));
+	*key = *newest;
+	memset(after, 0, sizeof(pg_uuid_t));
+	memset(counts, 0, sizeof(Counts));
 }
 
 PG_FUNCTION_INFO_V1(dbx_reencrypt_credentials);
@@ -80,22 +109,26 @@ dbx_reencrypt_credentials(PG_FUNCTION_ARGS)
 	Counts		counts = {0};
 	int			tokens;
 	StorageScope scope;
-	int			seen;
+	bool		more;
 	char	   *summary;
 
 	do
 	{
+		int32		target = key.version;
+
 		if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		seen = reseal_batch(&key, &after, &counts);
+		more = reseal_batch(&key, &after, &counts);
+		check_target(&key, &after, &counts);
+		more = more || key.version != target;
 		if (nonatomic)
 			SPI_commit();
 		SPI_finish();
-	} while (seen == BATCH);
+	} while (more);
 
 	tokens = token_cache_reseal(&key);
-	summary = psprintf("to key version %d: %d re-encrypted, %d changed meanwhile, %d failed",
-					   key.version, counts.reencrypted, counts.skipped, counts.failed);
+	summary = psprintf("to key version %d: %d re-encrypted, %d failed",
+					   key.version, counts.reencrypted, counts.failed);
 	storage_open(&scope);
 	audit_success("credentials_reencrypted", NULL, NULL, summary);
 	storage_close(&scope);

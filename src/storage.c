@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -19,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "audit.h"
@@ -64,18 +66,21 @@ static Statement delete_config = {
 	2, {TEXTOID, TEXTOID}
 };
 
-/* Rotation is this one statement: the row lock queues concurrent stores. */
+/*
+ * Storing is this one statement: concurrent stores on one connection queue
+ * on its row lock, and store_count, computed from the row each store
+ * finally updates, tells a first store from a replacement.
+ */
 static Statement put_credentials = {
-	"UPDATE dbx_oauth.database_configs c SET client_id = $3, client_secret_sealed = $4,"
-	" key_version = $5, stored_at = $6, stored_by = $7, updated_time = $6"
-	" FROM (SELECT connection_id, stored_at IS NOT NULL AS had FROM dbx_oauth.database_configs"
-	"       WHERE tenant_id = $1 AND connection_name = $2) old"
-	" WHERE c.connection_id = old.connection_id RETURNING c.connection_id, old.had",
+	"UPDATE dbx_oauth.database_configs SET client_id = $3, client_secret_sealed = $4,"
+	" key_version = $5, stored_at = $6, stored_by = $7, updated_time = $6,"
+	" store_count = store_count + 1"
+	" WHERE tenant_id = $1 AND connection_name = $2 RETURNING connection_id, store_count",
 	7, {TEXTOID, TEXTOID, TEXTOID, BYTEAOID, INT4OID, TIMESTAMPTZOID, NAMEOID}
 };
 
 static Statement get_connection = {
-	"SELECT workspace_url, warehouse_id, client_id, key_version, client_secret_sealed"
+	"SELECT workspace_url, warehouse_id, client_id, key_version, client_secret_sealed, xmin"
 	" FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND connection_name = $2",
 	2, {TEXTOID, TEXTOID}
 };
@@ -170,6 +175,12 @@ storage_table(void)
 	return relid;
 }
 
+Oid
+storage_grants_table(void)
+{
+	return get_relname_relid("tenant_grants", get_namespace_oid(SCHEMA_NAME, false));
+}
+
 /* The role that owns the extension's table. */
 static Oid
 table_owner(void)
@@ -212,9 +223,12 @@ storage_close(StorageScope *scope)
 	AtEOXact_GUC(true, scope->guc_nest_level);
 }
 
-/* Execute a statement with bound parameters; returns the number of rows. */
+/*
+ * Execute a statement with bound parameters, under the given snapshot (or,
+ * with InvalidSnapshot, the transaction's); returns the number of rows.
+ */
 static uint64
-run(Statement *statement, Datum *values)
+run_in_snapshot(Statement *statement, Datum *values, Snapshot snapshot)
 {
 	int			rc;
 
@@ -228,10 +242,18 @@ run(Statement *statement, Datum *values)
 				 SPI_result_code_string(SPI_result));
 		statement->plan = plan;
 	}
-	rc = SPI_execute_plan(statement->plan, values, NULL, false, 0);
+	rc = SPI_execute_snapshot(statement->plan, values, NULL, snapshot, InvalidSnapshot,
+							  false, true, 0);
 	if (rc < 0)
 		elog(ERROR, "could not run \"%s\": %s", statement->sql, SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+/* Execute a statement with bound parameters; returns the number of rows. */
+static uint64
+run(Statement *statement, Datum *values)
+{
+	return run_in_snapshot(statement, values, InvalidSnapshot);
 }
 
 /* Column col (1-based) of result row "row". */
@@ -364,12 +386,12 @@ storage_put_credentials(const char *tenant, const char *name, const text *client
 	if (run(&put_credentials, values) != 1)
 		return false;
 	column_uuid(0, 1, id);
-	*replaced = DatumGetBool(column(0, 2, &isnull));
+	*replaced = DatumGetInt32(column(0, 2, &isnull)) > 1;
 	return true;
 }
 
 ConnectionRow *
-storage_get_connection(const char *tenant, const char *name)
+storage_get_connection(const char *tenant, const char *name, bool latest)
 {
 	Datum		values[] = {CStringGetTextDatum(tenant), CStringGetTextDatum(name)};
 	ConnectionRow *connection;
@@ -377,7 +399,8 @@ storage_get_connection(const char *tenant, const char *name)
 	bool		isnull;
 	Datum		sealed;
 
-	if (run(&get_connection, values) != 1)
+	if (run_in_snapshot(&get_connection, values,
+						latest ? GetLatestSnapshot() : InvalidSnapshot) != 1)
 		return NULL;
 	connection = MemoryContextAllocZero(result_context, sizeof(ConnectionRow));
 	connection->workspace_url = column_text(0, 1);
@@ -388,6 +411,8 @@ storage_get_connection(const char *tenant, const char *name)
 	old = MemoryContextSwitchTo(result_context);
 	connection->sealed_secret = isnull ? NULL : DatumGetByteaPCopy(sealed);
 	MemoryContextSwitchTo(old);
+	connection->changed_here =
+		TransactionIdIsCurrentTransactionId(DatumGetTransactionId(column(0, 6, &isnull)));
 	return connection;
 }
 

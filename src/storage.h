@@ -98,13 +98,20 @@ typedef struct ConnectionRow
 	char	   *client_id;		/* NULL without credentials */
 	int32		key_version;
 	bytea	   *sealed_secret;
+	bool		changed_here;	/* written by the current transaction */
 } ConnectionRow;
 
-/* The tenant's connection of that name, or NULL. */
-extern ConnectionRow *storage_get_connection(const char *tenant, const char *name);
+/*
+ * The tenant's connection of that name, or NULL: as the transaction sees it,
+ * or with "latest", as last committed (and changed by this transaction).
+ */
+extern ConnectionRow *storage_get_connection(const char *tenant, const char *name, bool latest);
 
 /* Set the status of the tenant's connection of that name. */
 extern void storage_set_status(const char *tenant, const char *name, const char *status);
+
+/* The OID of the table of tenant grants. */
+extern Oid storage_grants_table(void);
 
 /* The roles granted the tenant, or every tenant ('*'). */
 extern List *storage_tenant_grantees(const char *tenant);

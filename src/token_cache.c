@@ -12,8 +12,9 @@
  * installs its token: the change bumps the entry's generation at commit.
  *
  * The rules follow the official Databricks SDKs: a token counts as expired
- * 40 s before its expiry; the early refresh starts min(TTL/2, 20 min)
- * before expiry; after a failed early refresh the next waits a minute.
+ * 40 s before its expiry (a quarter of its lifetime for tokens shorter than
+ * 160 s); the early refresh starts min(TTL/2, 20 min) before expiry; after a
+ * failed early refresh the next waits a minute.
  */
 #include "postgres.h"
 
@@ -61,9 +62,10 @@ typedef struct TokenEntry
 	TimestampTz mint_started;	/* real time, whatever the test clock says */
 	TimestampTz minted_at;
 	TimestampTz expires_at;		/* 0 when there is no token */
+	TimestampTz usable_until;	/* expiry, less the margin */
 	TimestampTz refresh_from;	/* start of the early refresh window */
 	TimestampTz early_retry_at; /* no early refresh before, after a failed one */
-	int			failure_sqlstate;	/* error of the last mint, for its waiters */
+	int			failure_sqlstate;	/* error of the last mint, for its waiters; 0 if none */
 	char		failure[FAILURE_MAX];
 	int			sealed_len;
 	uint8		sealed[SEALED_MAX];
@@ -192,8 +194,7 @@ token_context(const TokenKey *key)
 static bool
 usable(const TokenEntry *entry, TimestampTz now)
 {
-	return entry->expires_at != 0 &&
-		now < entry->expires_at - (int64) EXPIRY_MARGIN_S * USECS_PER_SEC;
+	return entry->expires_at != 0 && now < entry->usable_until;
 }
 
 /* A copy of an entry's sealed token (lock held). */
@@ -234,6 +235,7 @@ typedef struct Mint
 	void	   *arg;
 	TokenKey   *key;
 	AccessToken token;
+	bool		shareable;		/* the token, or the error, may go to other sessions */
 	bytea	   *sealed;
 } Mint;
 
@@ -246,13 +248,28 @@ mint_and_seal(void *arg)
 	bytea	   *plain;
 	int			len;
 
-	mint->mint(mint->arg, &mint->token);
+	mint->mint(mint->arg, &mint->token, &mint->shareable);
 	len = strlen(mint->token.access_token);
 	plain = palloc(VARHDRSZ + len);
 	SET_VARSIZE(plain, VARHDRSZ + len);
 	memcpy(VARDATA(plain), mint->token.access_token, len);
 	mint->sealed = crypto_seal(keyring_newest(), plain, &context);
 	explicit_bzero(VARDATA(plain), len);
+}
+
+/* Put a freshly minted token into its entry (lock held exclusively). */
+static void
+install(TokenEntry *entry, const bytea *sealed, TimestampTz minted_at, int64 ttl_s)
+{
+	int64		margin_s = Min(EXPIRY_MARGIN_S, ttl_s / 4);
+
+	clear_token(entry);
+	entry->sealed_len = VARSIZE_ANY_EXHDR(sealed);
+	memcpy(entry->sealed, VARDATA_ANY(sealed), entry->sealed_len);
+	entry->minted_at = minted_at;
+	entry->expires_at = minted_at + ttl_s * USECS_PER_SEC;
+	entry->usable_until = entry->expires_at - margin_s * USECS_PER_SEC;
+	entry->refresh_from = entry->expires_at - Min(ttl_s / 2, EARLY_REFRESH_MAX_S) * USECS_PER_SEC;
 }
 
 /* Release a mint this backend still holds (at exit, when the mint could not end itself). */
@@ -277,9 +294,10 @@ release_mint(int code, Datum arg)
 
 /*
  * Mint for the entry of key (marked as ours).  Installs the token unless the
- * credentials changed meanwhile; records a catalog error for the waiters.
- * Returns the new token, or NULL after a failed early refresh (the cached
- * token stays); raises the error otherwise.
+ * credentials changed meanwhile or the token is not to be shared; records a
+ * catalog error for the waiters.  A failed mint leaves a usable cached token
+ * in place.  Returns the new token, or NULL after a failed early refresh (the
+ * cached token stays); raises the error otherwise.
  */
 static char *
 mint_for_entry(TokenKey *key, uint64 generation, bool early, TokenMinter minter, void *arg,
@@ -307,29 +325,22 @@ mint_for_entry(TokenKey *key, uint64 generation, bool early, TokenMinter minter,
 	{
 		entry->minter = 0;
 		entry->mints++;
-		if (error == NULL && entry->generation == generation &&
+		if (error == NULL && mint.shareable && entry->generation == generation &&
 			VARSIZE_ANY_EXHDR(mint.sealed) <= SEALED_MAX)
+			install(entry, mint.sealed, started, mint.token.expires_in);
+		else if (error != NULL)
 		{
-			int64		ttl_s = mint.token.expires_in;
-
-			clear_token(entry);
-			entry->sealed_len = VARSIZE_ANY_EXHDR(mint.sealed);
-			memcpy(entry->sealed, VARDATA_ANY(mint.sealed), entry->sealed_len);
-			entry->minted_at = started;
-			entry->expires_at = started + ttl_s * USECS_PER_SEC;
-			entry->refresh_from = entry->expires_at - Min(ttl_s / 2, EARLY_REFRESH_MAX_S) * USECS_PER_SEC;
-		}
-		else if (error != NULL && early && usable(entry, cache_now()))
-		{
-			entry->early_retry_at = cache_now() + (int64) EARLY_RETRY_PAUSE_S * USECS_PER_SEC;
-			keep_cached = true;
-		}
-		else if (error != NULL && strncmp(error->message, "Code: ", 6) == 0)
-		{
-			/* Only catalog errors: a cancel of ours is not the waiters' business. */
-			clear_token(entry);
-			entry->failure_sqlstate = error->sqlerrcode;
-			strlcpy(entry->failure, error->message, sizeof(entry->failure));
+			/* Only shareable catalog errors: a cancel of ours is not the waiters' business. */
+			if (mint.shareable && strncmp(error->message, "Code: ", 6) == 0)
+			{
+				entry->failure_sqlstate = error->sqlerrcode;
+				strlcpy(entry->failure, error->message, sizeof(entry->failure));
+			}
+			if (early && usable(entry, cache_now()))
+			{
+				entry->early_retry_at = cache_now() + (int64) EARLY_RETRY_PAUSE_S * USECS_PER_SEC;
+				keep_cached = true;
+			}
 		}
 	}
 	LWLockRelease(cache->lock);
@@ -406,9 +417,10 @@ token_cache_get(const char *tenant, const char *connection, bool fresh,
 		{
 			/* Every entry is being minted for: mint without the cache. */
 			AccessToken token;
+			bool		shareable = false;
 
 			LWLockRelease(cache->lock);
-			mint(arg, &token);
+			mint(arg, &token, &shareable);
 			*expires_at = cache_now() + token.expires_in * USECS_PER_SEC;
 			return token.access_token;
 		}
@@ -445,6 +457,7 @@ token_cache_get(const char *tenant, const char *connection, bool fresh,
 		{
 			entry->minter = MyProcPid;
 			entry->mint_started = GetCurrentTimestamp();
+			entry->failure_sqlstate = 0;
 			generation = entry->generation;
 		}
 		LWLockRelease(cache->lock);
@@ -586,14 +599,20 @@ forget_now(void)
 	LWLockRelease(cache->lock);
 }
 
-/* Apply or drop the pending forgets at the end of the transaction. */
+/*
+ * Apply or drop the pending forgets at the end of the transaction.  A
+ * prepared transaction would commit when no backend of ours can forget.
+ */
 static void
 at_transaction_end(XactEvent event, void *arg)
 {
 	if (forget_at_commit == NIL)
 		return;
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PREPARE)
+	if (event == XACT_EVENT_PRE_PREPARE)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot PREPARE a transaction that changed dbx_oauth credentials or connection configs"));
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 		forget_now();
 	else if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;

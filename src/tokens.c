@@ -29,15 +29,15 @@ typedef struct ConnectionName
 	const char *connection;
 } ConnectionName;
 
-/* The stored config of a connection; raises when there is none. */
+/* The stored config of a connection (see storage_get_connection); raises when there is none. */
 static ConnectionRow *
-load_connection(const ConnectionName *name)
+load_connection(const ConnectionName *name, bool latest)
 {
 	StorageScope scope;
 	ConnectionRow *row;
 
 	storage_open(&scope);
-	row = storage_get_connection(name->tenant, name->connection);
+	row = storage_get_connection(name->tenant, name->connection, latest);
 	storage_close(&scope);
 	if (row == NULL)
 		dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, name->connection, name->tenant);
@@ -60,15 +60,20 @@ open_secret(const ConnectionName *name, const ConnectionRow *row)
 	return plain;
 }
 
-/* TokenMinter: request a token with the connection's stored credentials. */
+/*
+ * TokenMinter: request a token with the connection's stored credentials, as
+ * last committed, whatever the transaction's snapshot: a token minted with
+ * credentials this transaction changed is for this caller only.
+ */
 static void
-mint_with_stored_credentials(void *arg, AccessToken *token)
+mint_with_stored_credentials(void *arg, AccessToken *token, bool *shareable)
 {
 	ConnectionName *name = arg;
-	ConnectionRow *row = load_connection(name);
+	ConnectionRow *row = load_connection(name, true);
 	bytea	   *secret;
 	TokenRequest request;
 
+	*shareable = !row->changed_here;
 	if (row->client_id == NULL)
 		dbx_raise(DBX_ERR_CREDENTIALS_NOT_STORED, name->connection, name->tenant);
 	secret = open_secret(name, row);
@@ -169,7 +174,7 @@ connection_test_body(const char *tenant, const char *connection)
 
 	check_tenant(tenant);
 	validate_connection_name(connection);
-	test.row = load_connection(&test.name);
+	test.row = load_connection(&test.name, false);
 	error = run_in_subtransaction(run_connection_test, &test);
 	if (error != NULL)
 	{

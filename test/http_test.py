@@ -396,6 +396,15 @@ def test_authentication():
            403, body=envelope("DS_ACCESS_DENIED", TENANT))
     expect("a token whose tenants claim is not a list", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": TENANT})),
            403, body=envelope("DS_ACCESS_DENIED", TENANT))
+    long_subject = "clip" + "\u00e9" * 100
+    expect("a denied token with a long subject", request("GET", path, auth=token({"role": "dbx_oauth_api", "sub": long_subject})),
+           403, body=envelope("DS_ACCESS_DENIED", TENANT))
+    query = ("SELECT octet_length(jwt_subject) || ' ' || length(jwt_subject) FROM dbx_oauth.audit_log "
+             "WHERE jwt_subject LIKE 'clip%'")
+    deadline = time.time() + 10
+    while (out := psql(query)) == "" and time.time() < deadline:
+        time.sleep(0.2)
+    check("the trail keeps its first 126 bytes: 65 whole characters", out == "126 65", out)
 
 
 def test_spoofing():

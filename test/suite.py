@@ -1,4 +1,5 @@
 """What the Python suites share: TAP-like reporting and running the tests."""
+import os
 import sys
 
 failures = []
@@ -14,8 +15,12 @@ def check(name, condition, detail=""):
 
 
 def run(tests):
-    """Run the test functions in order (each announced by its docstring) and exit 0 if all passed."""
+    """Run the test functions in order (each announced by its docstring) and exit 0 if all passed.
+    DBX_TESTS, if set, names the only test functions to run (comma-separated)."""
+    only = os.environ.get("DBX_TESTS")
     for test in tests:
+        if only and test.__name__ not in only.split(","):
+            continue
         print(f"# {test.__doc__.splitlines()[0] if test.__doc__ else test.__name__}")
         test()
     print(f"# {len(failures)} failed" if failures else "# all passed")

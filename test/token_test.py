@@ -40,14 +40,14 @@ def token_requests():
     return standin("/control/stats")["token_requests"]
 
 
-def sql(query, settings=(), role=None):
+def sql(query, settings=(), role=None, database=None):
     """Run one query in a new session; returns (stdout, error message or None, sqlstate or None)."""
     script = "".join(f"SET {s};\n" for s in settings)
     if role:
         script += f"SET ROLE {role};\n"
     script += "\\set VERBOSITY verbose\n" + query + ";\n"
-    done = subprocess.run(["psql", "-X", "-At", "-q", "-v", "ON_ERROR_STOP=1"], input=script,
-                          capture_output=True, text=True)
+    done = subprocess.run(["psql", "-X", "-At", "-q", "-v", "ON_ERROR_STOP=1"] + (["-d", database] if database else []),
+                          input=script, capture_output=True, text=True)
     match = re.search(r"ERROR:  ([0-9A-Z]{5}): (.*)", done.stderr)
     if match:
         code = re.match(r"Code: ([A-Z_]+);", match.group(2))
@@ -102,6 +102,47 @@ def create_connection(name, warehouse="abc123def456", url=None):
 def store(name="c1", secret=SECRET, client_id="standin-client"):
     out, error, _ = sql(f"SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', '{name}', '{client_id}', '{secret}')")
     assert error is None, error
+
+
+class Session:
+    """One psql session kept open, for interleaving transactions: send() a
+    statement without waiting, wait() for what it printed (errors included)."""
+    marker = "-- done --"
+
+    def __init__(self, name="dbx_oauth_test"):
+        self.psql = subprocess.Popen(["psql", "-X", "-At", "-q", "-v", "VERBOSITY=verbose"], text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, PGAPPNAME=name))
+
+    def send(self, query):
+        self.psql.stdin.write(f"{query};\n\\echo '{self.marker}'\n")
+        self.psql.stdin.flush()
+
+    def wait(self):
+        lines = []
+        for line in self.psql.stdout:
+            if line.rstrip("\n") == self.marker:
+                return "\n".join(lines)
+            lines.append(line.rstrip("\n"))
+        return "\n".join(lines)
+
+    def run(self, query):
+        self.send(query)
+        return self.wait()
+
+    def close(self):
+        self.psql.stdin.close()
+        self.psql.wait()
+
+
+def wait_until(query, expected, seconds=15, database=None):
+    """Poll a query until it prints the expected value (or time runs out); returns the last value."""
+    deadline = time.time() + seconds
+    while True:
+        out = sql(query, database=database)[0]
+        if out == expected or time.time() > deadline:
+            return out
+        time.sleep(0.2)
 
 
 def parallel(count, function):
@@ -234,6 +275,14 @@ def test_failures():
                  message("DS_DATABRICKS_UNAVAILABLE", ["503"], "Databricks is unavailable. The workspace answered HTTP 503 until dbx_oauth.retry_budget ran out."))
     retried = token_requests() - before
     check("was retried within the budget", 2 <= retried <= 6, retried)
+
+    standin("/control/reset", {})
+    store()
+    standin("/control/script", {"token": [{"status": 429, "headers": {"Retry-After": "0"}, "body": {}}] * 50})
+    before = token_requests()
+    expect_error("429 with Retry-After: 0 until the budget runs out", get_token(settings=["dbx_oauth.retry_budget = '2s'"]),
+                 "08006", message("DS_DATABRICKS_UNAVAILABLE", ["429"], "Databricks is unavailable. The workspace answered HTTP 429 until dbx_oauth.retry_budget ran out."))
+    count_since("Retry-After cannot shorten the backoff: requests at 0, 0.5 and 1.5 s", before, 3)
     standin("/control/reset", {})
     standin("/control/config", {"ttl": 3600})
 
@@ -351,6 +400,171 @@ def test_rotation():
                                             "FROM dbx_oauth.dbx_check_credentials()")[0] == "ok 2")
 
 
+def get_token_sql(connection="c1"):
+    return f"SELECT dbx_oauth.dbx_get_access_token('{TENANT}', '{connection}')"
+
+
+def test_committed_only():
+    """Tokens come from committed credentials only, whatever the transaction sees."""
+    standin("/control/reset", {})
+    create_connection("c1")
+    store(secret="revoked-secret")            # committed: credentials Databricks rejects
+    before = token_requests()
+    writer = Session()
+    out = writer.run(f"BEGIN; SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', 'c1', 'standin-client', '{SECRET}') IS NOT NULL; "
+                     f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c1')->'data'->>'connected'; " + get_token_sql())
+    check("a transaction that stored good credentials gets a token with them", re.fullmatch("t\ntrue\n" + TOKEN_BODY, out) is not None, out)
+    expect_error("while every other session still gets the committed credentials' answer", get_token(), "28000", REJECTED)
+    writer.run("ROLLBACK")
+    expect_error("and after the rollback too: nothing was shared", get_token(), "28000", REJECTED)
+    count_since("each of the four calls made its own request", before, 4)
+
+    store()
+    token = expect_token("a cached token", get_token())
+    reader = Session()
+    reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+    store(client_id="rotated-client", secret="rotated-secret")
+    standin("/control/config", {"client_id": "rotated-client", "client_secret": "rotated-secret"})
+    before = token_requests()
+    out = reader.run(get_token_sql())
+    match = re.fullmatch(TOKEN_BODY, out)
+    check("a repeatable-read transaction older than a store mints with the new credentials",
+          match is not None and match.group(1) != token and standin("/control/stats")["last_token_request"]["authorization_ok"], out)
+    reader.run("COMMIT")
+    expect_token("and that token is the one shared", get_token(), same_as=match.group(1) if match else "?")
+    count_since("one request", before, 1)
+
+    reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+    sql(f"SELECT dbx_oauth.dbx_delete_database_config('{TENANT}', 'c1')")
+    out = reader.run(get_token_sql())
+    check("a repeatable-read transaction older than a delete gets no token", "DS_CONNECTION_NOT_FOUND" in out, out)
+    reader.run("COMMIT")
+    create_connection("c1")
+    expect_error("and a config made anew has none either", get_token(), "55000",
+                 message("DS_DATABRICKS_OAUTH_CREDENTIALS_NOT_STORED", ["c1", TENANT],
+                         f"No OAuth credentials stored. Connection c1 of tenant {TENANT} has no Databricks M2M OAuth credentials yet."))
+    writer.close()
+    reader.close()
+    standin("/control/reset", {})
+
+
+def test_mint_failures_and_cancels():
+    """A failed fresh mint keeps the cached token; a cancelled mint hands over to its waiters."""
+    store()
+    token = expect_token("a cached token", get_token())
+    standin("/control/script", {"token": [{"status": 400, "body": {"error": "invalid_request"}}]})
+    out = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c1')->'data'->>'message'")[0]
+    check("a connection test whose mint fails", out == "Connection failed: Databricks refused the token request. The token endpoint answered HTTP 400.", out)
+    expect_token("leaves the cached token in use", get_token(), same_as=token)
+
+    store()
+    standin("/control/script", {"token": [{"status": 418, "body": {}}]})
+    expect_error("a failed mint", get_token(), "08004",
+                 message("DS_DATABRICKS_TOKEN_REQUEST_REJECTED", ["418"], "Databricks refused the token request. The token endpoint answered HTTP 418."))
+    standin("/control/config", {"delay": 3})
+    minter, waiter = Session("dbx_minter"), Session("dbx_waiter")
+    minter.send(get_token_sql())
+    wait_until("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbx_minter' AND state = 'active'", "1")
+    waiter.send(get_token_sql())
+    time.sleep(0.5)
+    sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'dbx_minter'")
+    out = minter.wait()
+    check("the minter is cancelled", "57014" in out, out)
+    out = waiter.wait()
+    check("its waiter mints for itself instead of taking an older error", re.fullmatch(TOKEN_BODY, out) is not None, out)
+    standin("/control/config", {"delay": 0})
+    minter.close()
+    waiter.close()
+
+
+def test_short_lived_tokens():
+    """A token of 30 s is cached too (its margin is a quarter of its life, not 40 s)."""
+    standin("/control/config", {"ttl": 30})
+    store()
+    before = token_requests()
+    first = get_token()
+    token = expect_token("a 30 s token", first)
+    check("it expires in 30 s", abs(expires_at_of(first) - (time.time() + 30) * 1000) < 5000, first)
+    expect_token("is reused", get_token(), same_as=token)
+    count_since("one request", before, 1)
+    expect_token("until 7.5 s before its expiry", get_token(settings=["dbx_oauth.test_clock_offset = '23s'"]), other_than=token)
+    standin("/control/config", {"ttl": 3600})
+
+
+def key_versions():
+    with open(os.path.join(STACK_DIR, "dbx_oauth.key")) as f:
+        return [int(line.split(":")[0]) for line in f if line.strip() and not line.startswith("#")]
+
+
+def test_rotation_races():
+    """Re-encryption against a store sealed under an older key, and a key that leaves the file."""
+    standin("/control/reset", {})
+    for name in ("r1", "r2", "r3"):
+        create_connection(name)
+        store(name)
+    key_file = os.path.join(STACK_DIR, "dbx_oauth.key")
+    newest = max(key_versions())
+    writer, rotation = Session(), Session("dbx_rotation")
+    writer.run(f"BEGIN; SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', 'r1', 'standin-client', '{SECRET}') IS NOT NULL")
+    with open(key_file, "a") as f:
+        f.write(f"{newest + 1}:{os.urandom(32).hex()}\n")
+    rotation.send("CALL dbx_oauth.dbx_reencrypt_credentials()")
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbx_rotation' AND wait_event_type = 'Lock'"
+    check("re-encryption waits for the store", wait_until(waiting, "1") == "1")
+    writer.run("COMMIT")
+    out = rotation.wait()
+    check("and then re-encrypts what it stored, under the older key, too",
+          re.search(rf"secrets sealed to key version {newest + 1}: \d+ re-encrypted, 0 failed", out) is not None, out)
+    out = sql("SELECT string_agg(DISTINCT status || ' ' || key_version, ',') FROM dbx_oauth.dbx_check_credentials()")[0]
+    check("every secret is under the newest key", out == f"ok {newest + 1}", out)
+
+    with open(key_file) as f:
+        kept = f.read()
+    writer.run(f"BEGIN; SELECT FROM dbx_oauth.database_configs WHERE tenant_id = '{TENANT}' AND connection_name = 'r2' FOR UPDATE")
+    with open(key_file, "a") as f:
+        f.write(f"{newest + 2}:{os.urandom(32).hex()}\n")
+    rotation.send("CALL dbx_oauth.dbx_reencrypt_credentials()")
+    check("re-encryption waits for a locked row", wait_until(waiting, "1") == "1")
+    with open(key_file, "w") as f:
+        f.write(kept)
+    writer.run("COMMIT")
+    out = rotation.wait()
+    check("a target key that leaves the key file meanwhile fails the batch",
+          f"DS_ENCRYPTION_KEY_VERSION_MISSING; Message parameters: [{newest + 2}]" in out, out)
+    out = sql("SELECT string_agg(DISTINCT status || ' ' || key_version, ',') FROM dbx_oauth.dbx_check_credentials()")[0]
+    check("and nothing was sealed to it", out == f"ok {newest + 1}", out)
+    writer.close()
+    rotation.close()
+
+
+def test_audit_writers():
+    """Failures are audited in every database, read-only by default or not; idle writers free their queues."""
+    databases = [f"dbx_audit_{i}" for i in range(1, 10)]
+    sql("DO $$BEGIN CREATE ROLE dbx_audit_probe NOLOGIN IN ROLE dbx_oauth_token_user; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END$$")
+    for database in databases:
+        sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        sql(f"CREATE DATABASE {database}")
+        sql("SET client_min_messages = warning; CREATE EXTENSION dbx_oauth CASCADE", database=database)
+    sql(f"ALTER DATABASE {databases[0]} SET default_transaction_read_only = on")
+    writers = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbx_oauth audit writer'"
+    check("no audit writer is left running", wait_until(writers, "0") == "0")
+
+    def deny(database):
+        return sql(get_token_sql(), role="dbx_audit_probe", database=database)[2]
+
+    audited = "SELECT count(*) FROM dbx_oauth.audit_log WHERE action = 'access_denied' AND actor = 'dbx_audit_probe'"
+    check("a denial in each of 8 databases", [deny(d) for d in databases[:8]] == ["42501"] * 8)
+    counts = [wait_until(audited, "1", database=database) for database in databases[:8]]
+    check("is in each one's trail, the read-only one's too", counts == ["1"] * 8, counts)
+    check("the writers leave when idle", wait_until(writers, "0") == "0")
+    check("a denial in a ninth database", deny(databases[8]) == "42501")
+    out = wait_until(audited, "1", database=databases[8])
+    check("is in its trail: the queues of idle databases were freed", out == "1", out)
+    for database in databases:
+        sql(f"DROP DATABASE {database} WITH (FORCE)")
+
+
 def test_audit():
     """Failed token requests are in the audit trail, with their code and never a secret or token."""
     time.sleep(1.5)         # the audit writer runs on its own
@@ -378,8 +592,9 @@ def test_coverage():
 
 def main():
     run((test_cache, test_single_flight, test_early_refresh, test_failures, test_egress,
-         test_privileges, test_connection_test, test_route, test_rotation, test_audit, test_logs,
-         test_coverage))
+         test_privileges, test_connection_test, test_route, test_rotation, test_committed_only,
+         test_mint_failures_and_cancels, test_short_lived_tokens, test_rotation_races, test_audit_writers,
+         test_audit, test_logs, test_coverage))
 
 
 if __name__ == "__main__":
