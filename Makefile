@@ -33,7 +33,7 @@ SHLIB_LINK = -lcurl
 # pg_regress tests: sql/<name>.sql against expected/<name>.out
 REGRESS = setup install configs credentials keys check tokens tenants rotation audit privileges errors
 # isolation specs: test/specs/<name>.spec against test/expected/<name>.out
-ISOLATION = concurrent_store
+ISOLATION = concurrent_store store_vs_delete create_same_name reencrypt_vs_store grants_cache token_single_flight
 ISOLATION_OPTS = --inputdir=test
 
 PG_CONFIG ?= pg_config
@@ -46,3 +46,8 @@ $(OBJS): $(wildcard $(srcdir)/src/*.h)
 # "make print-REGRESS" prints a variable, for the test scripts
 print-%:
 	@echo '$($*)'
+
+# Benchmarks against baselines measured in the same run (see README)
+.PHONY: bench
+bench:
+	bash $(srcdir)/scripts/bench.sh

@@ -125,3 +125,25 @@ run_psql() {
 	as_server_user env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
 		PGDATABASE="$PGDATABASE" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
 }
+
+# Start the Databricks stand-in (test/databricks_standin.py) in the
+# background, its port file in folder $1: sets STANDIN_PID and exports
+# DBX_STANDIN_URL.
+start_standin() {
+	local port_file=$1/standin.port
+	python3 "$REPO_ROOT/test/databricks_standin.py" "$port_file" &
+	STANDIN_PID=$!
+	for _ in $(seq 1 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+	[ -s "$port_file" ] || die "the Databricks stand-in did not start"
+	export DBX_STANDIN_URL="http://127.0.0.1:$(cat "$port_file")"
+}
+
+# A throwaway folder $WORK with the Databricks stand-in running, for a stack
+# to start in ($DBX_STACK_DIR, under $WORK): all of it goes at exit.
+standin_workdir() {
+	WORK=$(make_workdir)
+	export DBX_STACK_DIR=$WORK/stack
+	STANDIN_PID=
+	trap 'bash "$REPO_ROOT/scripts/stack.sh" stop; [ -n "$STANDIN_PID" ] && kill "$STANDIN_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+	start_standin "$WORK"
+}

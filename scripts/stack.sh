@@ -9,7 +9,8 @@
 #
 # Everything lives in $DBX_STACK_DIR (default /tmp/dbx_oauth-stack-$UID):
 # data directory, key file, JWT secret, configurations and logs.
-# $DBX_STACK_SETTINGS, if set, holds extra postgresql.conf lines (one a line).
+# $DBX_STACK_SETTINGS, if set, holds extra postgresql.conf lines (one a line);
+# $DBX_STACK_NGINX_EXTRA, if set, extra nginx location blocks (benchmarks).
 # The export lines: DBX_BASE_URL (the platform URL), DBX_CONFIGS_URL (the
 # database-configs base of tenant ce5627DYnQ6abcD), DBX_JWT (a demo token
 # for that tenant), DBX_JWT_SECRET_FILE, DBX_STACK_DIR and the libpq
@@ -62,7 +63,9 @@ start_postgrest() {
 
 start_nginx() {
 	local port=$1
-	printf '{"DIR": "%s", "HTTP_PORT": "%s"}' "$STACK_DIR" "$port" >"$STACK_DIR/nginx-values.json"
+	DIR=$STACK_DIR HTTP_PORT=$port EXTRA_LOCATIONS=${DBX_STACK_NGINX_EXTRA:-} python3 -c \
+		'import json, os; print(json.dumps({k: os.environ[k] for k in ("DIR", "HTTP_PORT", "EXTRA_LOCATIONS")}))' \
+		>"$STACK_DIR/nginx-values.json"
 	error_bodies >"$STACK_DIR/error-bodies.json"
 	render nginx.conf "$STACK_DIR/nginx-values.json" "$STACK_DIR/error-bodies.json"
 	as_server_user mkdir -p "$STACK_DIR/nginx-tmp"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run every dbx_oauth test: installs what is missing, builds with warnings as
 # errors, installs, then runs the pg_regress suite, the isolation specs, the
-# leak test, and the token and HTTP suites, each against throwaway servers of
-# their own (the HTTP suite with PostgREST and nginx in front).
+# leak test, the crash test, and the token, HTTP, bad-input corpus and
+# random-input suites, each against throwaway servers of their own (the last
+# four with PostgREST and nginx in front).
 #
 # Usage: scripts/test.sh        (exit status 0 when every test passed)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,8 +14,10 @@ build_and_install
 
 WORK=$(make_workdir)
 KEEP_WORK=${KEEP_WORK:-}
+STANDIN_PID=
 cleanup() {
 	for dir in "$WORK"/*/; do stop_cluster "$dir"; done
+	[ -n "$STANDIN_PID" ] && kill "$STANDIN_PID" 2>/dev/null
 	[ -n "$KEEP_WORK" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -48,14 +51,33 @@ run_suite "pg_regress" "$PGXS_DIR/test/regress/pg_regress" \
 	--inputdir=. --outputdir=regress --temp-instance="$WORK/regress/instance" \
 	--dbname=contrib_regression $(make -s -C "$REPO_ROOT" print-REGRESS)
 
+# The isolation specs: also a second key file (versions 1 and 2) and the
+# Databricks stand-in, answering after 1 s.
+cp "$WORK/keys/current.key" "$WORK/keys/two-versions.key"
+printf '2:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$WORK/keys/two-versions.key"
+start_standin "$WORK"
+curl -sf -d '{"delay": 1}' "$DBX_STANDIN_URL/control/config" >/dev/null
+cat "$WORK/test.conf" - >"$WORK/isolation.conf" <<EOF
+dbx_oauth.allow_insecure_http = on
+dbx_oauth.token_allowed_hosts = '127.0.0.1, *.cloud.databricks.com'
+dbx_test.key_dir = '$WORK/keys'
+dbx_test.standin_url = '$DBX_STANDIN_URL'
+EOF
+[ "$(id -u)" = 0 ] && chown -R postgres: "$WORK/keys" "$WORK/isolation.conf"
 run_suite "isolation" "$PGXS_DIR/test/isolation/pg_isolation_regress" \
 	--inputdir=test --outputdir=isolation --temp-instance="$WORK/isolation/instance" \
+	--temp-config="$WORK/isolation.conf" \
 	--dbname=isolation_regression $(make -s -C "$REPO_ROOT" print-ISOLATION)
+kill "$STANDIN_PID"; STANDIN_PID=
 
 log "leak test (data directory, WAL, log, dumps; restores)"
 bash "$REPO_ROOT/test/leak_test.sh" || failed+=("leak test")
 
-log "HTTP (nginx, PostgREST, PostgreSQL)"
+log "crash test (SIGKILL of the postmaster under concurrent stores)"
+bash "$REPO_ROOT/test/crash_test.sh" >"$WORK/crash.log" 2>&1 || { failed+=("crash test"); cat "$WORK/crash.log" >&2; }
+grep -c '^ok' "$WORK/crash.log" | xargs printf 'crash test: %s checks passed\n'
+
+log "HTTP, corpus and random inputs (nginx, PostgREST, PostgreSQL)"
 bash "$REPO_ROOT/test/http.sh" >"$WORK/http.log" 2>&1 || { failed+=("HTTP"); grep -v '^ok' "$WORK/http.log" >&2; }
 grep -c '^ok' "$WORK/http.log" | xargs printf 'HTTP: %s checks passed\n'
 

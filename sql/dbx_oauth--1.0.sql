@@ -41,22 +41,29 @@ $schema$;
 REVOKE ALL ON SCHEMA dbx_oauth FROM PUBLIC;
 GRANT USAGE ON SCHEMA dbx_oauth TO dbx_oauth_admin, dbx_oauth_writer, dbx_oauth_token_user;
 
+-- Constrained values are domains: their checks are prepared once a session,
+-- where a table's CHECK constraints are prepared again by every statement.
+CREATE DOMAIN dbx_oauth.database_type AS text CHECK (VALUE = 'DATABRICKS');
+CREATE DOMAIN dbx_oauth.config_status AS text CHECK (VALUE IN ('PENDING', 'ACTIVE'));
+CREATE DOMAIN dbx_oauth.key_version AS integer CHECK (VALUE > 0);
+CREATE DOMAIN dbx_oauth.audit_outcome AS text CHECK (VALUE IN ('ok', 'denied', 'failed'));
+
 -- One row per connection config, with its OAuth credentials once stored.
 -- The secret is only ever a sealed value (see README, "How a secret is sealed").
 CREATE TABLE dbx_oauth.database_configs (
     connection_id        uuid PRIMARY KEY,
     tenant_id            text NOT NULL,
     connection_name      text NOT NULL,
-    database_type        text NOT NULL CHECK (database_type = 'DATABRICKS'),
+    database_type        dbx_oauth.database_type NOT NULL,
     workspace_url        text NOT NULL,
     warehouse_id         text NOT NULL,
     databricks_config    json NOT NULL,
-    status               text NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'ACTIVE')),
+    status               dbx_oauth.config_status NOT NULL DEFAULT 'PENDING',
     created_time         timestamptz NOT NULL,
     updated_time         timestamptz NOT NULL,
     client_id            text,
     client_secret_sealed bytea,
-    key_version          integer CHECK (key_version > 0),
+    key_version          dbx_oauth.key_version,
     stored_at            timestamptz,
     stored_by            name,
     store_count          integer NOT NULL DEFAULT 0,  -- credentials stored so far
@@ -87,7 +94,7 @@ CREATE TABLE dbx_oauth.audit_log (
     session_user_name name NOT NULL,
     jwt_subject       text,
     action            text NOT NULL,
-    outcome           text NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+    outcome           dbx_oauth.audit_outcome NOT NULL,
     tenant_id         text,
     connection_name   text,
     detail            text

@@ -159,6 +159,7 @@ dbx_check_credentials(PG_FUNCTION_ARGS)
 	ListCell   *cell;
 
 	InitMaterializedSRF(fcinfo, 0);
+	keyring_recheck();
 	storage_open(&scope);
 	credentials = storage_list_credentials();
 	storage_close(&scope);

@@ -7,10 +7,10 @@
  * 2147483647 and appear once.  The file must be a regular file of at most
  * 64 kB outside the data directory, with no group or other permissions.
  *
- * The first operation of a transaction that needs a key stats the file; when
- * its identity, size or times changed the whole file is read again, so adding
- * a line takes effect without a restart, from the next transaction on.  The
- * master keys never stay in memory: only the derived encryption and
+ * An operation that needs a key stats the file if no other did in the last
+ * second; when its identity, size or times changed the whole file is read
+ * again, so adding a line takes effect without a restart, within a second.
+ * The master keys never stay in memory: only the derived encryption and
  * authentication keys are kept, in a context of their own that is wiped
  * before it is freed.
  */
@@ -23,8 +23,8 @@
 
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "storage/proc.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "errors.h"
 #include "keyring.h"
@@ -308,12 +308,14 @@ load_keyring(const char *path)
 	current = ring;
 }
 
-/* The transaction that last looked at the key file. */
-static LocalTransactionId checked_in = InvalidLocalTransactionId;
+#define KEY_FILE_CHECK_INTERVAL_MS 1000
+
+/* When the key file was last looked at (0: look at it next time). */
+static TimestampTz checked_at = 0;
 
 /*
  * The keyring for the file dbx_oauth.key_file names now, read again if it
- * changed.  The file is looked at once a transaction.
+ * changed.  The file is looked at once a second at most.
  */
 static const Keyring *
 current_keyring(void)
@@ -322,14 +324,15 @@ current_keyring(void)
 
 	if (dbx_key_file == NULL || dbx_key_file[0] == '\0')
 		dbx_raise(DBX_ERR_KEY_NOT_CONFIGURED);
-	if (current != NULL && checked_in == MyProc->lxid && strcmp(current->path, dbx_key_file) == 0)
+	if (current != NULL && strcmp(current->path, dbx_key_file) == 0 &&
+		!TimestampDifferenceExceeds(checked_at, GetCurrentTimestamp(), KEY_FILE_CHECK_INTERVAL_MS))
 		return current;
 	if (stat(dbx_key_file, &st) != 0)
 		raise_unreadable(dbx_key_file, "stat");
 	check_regular_file(dbx_key_file, &st);
 	if (current == NULL || !same_file(current, dbx_key_file, &st))
 		load_keyring(dbx_key_file);
-	checked_in = MyProc->lxid;
+	checked_at = GetCurrentTimestamp();
 	return current;
 }
 
@@ -341,11 +344,10 @@ keyring_newest(void)
 	return &ring->keys[ring->nkeys - 1];
 }
 
-const DbxKey *
-keyring_newest_now(void)
+void
+keyring_recheck(void)
 {
-	checked_in = InvalidLocalTransactionId;
-	return keyring_newest();
+	checked_at = 0;
 }
 
 const DbxKey *

@@ -9,12 +9,12 @@
 
 /*
  * The key with the highest version: it encrypts new writes.  The key file
- * is looked at once a transaction.
+ * is looked at once a second at most.
  */
 extern const DbxKey *keyring_newest(void);
 
-/* The same, after looking at the key file again whatever the transaction. */
-extern const DbxKey *keyring_newest_now(void);
+/* Make the next operation look at the key file, however recently it was. */
+extern void keyring_recheck(void);
 
 /* The key with this version, or NULL if the key file no longer lists it. */
 extern const DbxKey *keyring_find(int32 version);

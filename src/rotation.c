@@ -81,7 +81,10 @@ reseal_batch(const DbxKey *key, pg_uuid_t *after, Counts *counts)
 static void
 check_target(DbxKey *key, pg_uuid_t *after, Counts *counts)
 {
-	const DbxKey *newest = keyring_newest_now();
+	const DbxKey *newest;
+
+	keyring_recheck();
+	newest = keyring_newest();
 
 	if (newest->version == key->version)
 		return;
@@ -104,7 +107,7 @@ dbx_reencrypt_credentials(PG_FUNCTION_ARGS)
 {
 	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
 		!castNode(CallContext, fcinfo->context)->atomic;
-	DbxKey		key = *keyring_newest();	/* a copy: the keyring may be reread */
+	DbxKey		key;
 	pg_uuid_t	after = {{0}};
 	Counts		counts = {0};
 	int			tokens;
@@ -112,6 +115,8 @@ dbx_reencrypt_credentials(PG_FUNCTION_ARGS)
 	bool		more;
 	char	   *summary;
 
+	keyring_recheck();
+	key = *keyring_newest();	/* a copy: the keyring may be reread */
 	do
 	{
 		int32		target = key.version;

@@ -4,9 +4,9 @@
  *
  * Callers need EXECUTE on the SQL function only; no role gets any privilege
  * on the tables.  Every statement names its tables with their schema and
- * runs with search_path pinned to pg_catalog, so objects a caller creates
- * elsewhere cannot stand in for ours or for built-in operators.  Plans are
- * prepared once per backend.
+ * runs with the search path pinned to pg_catalog alone (not even the
+ * temporary schema), so objects a caller creates elsewhere cannot stand in
+ * for ours or for built-in operators.  Plans are prepared once per backend.
  */
 #include "postgres.h"
 
@@ -18,7 +18,6 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -200,10 +199,10 @@ table_owner(void)
 void
 storage_open(StorageScope *scope)
 {
+	OverrideSearchPath catalog_only = {NIL, true, false};
+
 	scope->caller_context = CurrentMemoryContext;
-	scope->guc_nest_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	PushOverrideSearchPath(&catalog_only);
 	GetUserIdAndSecContext(&scope->saved_user, &scope->saved_security_context);
 	caller = scope->saved_user;
 	SetUserIdAndSecContext(table_owner(),
@@ -220,7 +219,7 @@ storage_close(StorageScope *scope)
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	SetUserIdAndSecContext(scope->saved_user, scope->saved_security_context);
-	AtEOXact_GUC(true, scope->guc_nest_level);
+	PopOverrideSearchPath();
 }
 
 /*

@@ -16,7 +16,6 @@ typedef struct StorageScope
 {
 	Oid			saved_user;
 	int			saved_security_context;
-	int			guc_nest_level;
 	MemoryContext caller_context;
 } StorageScope;
 
@@ -46,8 +45,8 @@ typedef struct CredentialRow
 } CredentialRow;
 
 /*
- * Switch to the owner of the extension's tables with search_path pinned to
- * pg_catalog, and connect to SPI.  Results are allocated in the caller's
+ * Switch to the owner of the extension's tables with the search path pinned
+ * to pg_catalog alone, and connect to SPI.  Results are allocated in the caller's
  * memory context.  An error in between is cleaned up by transaction abort.
  */
 extern void storage_open(StorageScope *scope);

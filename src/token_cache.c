@@ -389,6 +389,29 @@ wait_for_mint(const TokenKey *key, uint64 seen)
 	ConditionVariableCancelSleep();
 }
 
+/*
+ * The common case, under a shared lock: a copy of the key's usable token
+ * when no early refresh is due, else NULL.
+ */
+static bytea *
+cached_token(const TokenKey *key, TimestampTz *expires_at)
+{
+	TimestampTz now = cache_now();
+	TokenEntry *entry;
+	bytea	   *sealed = NULL;
+
+	LWLockAcquire(cache->lock, LW_SHARED);
+	entry = hash_search(entries, key, HASH_FIND, NULL);
+	if (entry != NULL && usable(entry, now) &&
+		(now < entry->refresh_from || now < entry->early_retry_at || entry->minter != 0))
+	{
+		*expires_at = entry->expires_at;
+		sealed = copy_sealed(entry);
+	}
+	LWLockRelease(cache->lock);
+	return sealed;
+}
+
 char *
 token_cache_get(const char *tenant, const char *connection, bool fresh,
 				TokenMinter mint, void *arg, TimestampTz *expires_at)
@@ -401,6 +424,14 @@ token_cache_get(const char *tenant, const char *connection, bool fresh,
 	if (cache == NULL)
 		dbx_raise(DBX_ERR_NOT_PRELOADED);
 	make_key(&key, tenant, connection);
+	if (!fresh)
+	{
+		bytea	   *sealed = cached_token(&key, expires_at);
+		char	   *token = sealed ? unseal(&key, sealed) : NULL;
+
+		if (token != NULL)
+			return token;
+	}
 	for (;;)
 	{
 		TimestampTz now = cache_now();
