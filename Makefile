@@ -50,4 +50,4 @@ print-%:
 # Benchmarks against baselines measured in the same run (see README)
 .PHONY: bench
 bench:
-	bash $(srcdir)/scripts/bench.sh
+	@bash $(srcdir)/scripts/bench.sh

@@ -64,9 +64,11 @@ ensure_postgrest() {
 
 # Build the extension (warnings are errors) and install it into PostgreSQL.
 build_and_install() {
+	[ -n "${DBX_BUILT:-}" ] && return 0	# once per run of a script and what it starts
 	log "building and installing dbx_oauth"
 	make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
 	as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	export DBX_BUILT=1
 }
 
 # A new work directory owned by the server user, closed to everyone else

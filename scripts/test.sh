@@ -18,7 +18,7 @@ STANDIN_PID=
 cleanup() {
 	for dir in "$WORK"/*/; do stop_cluster "$dir"; done
 	[ -n "$STANDIN_PID" ] && kill "$STANDIN_PID" 2>/dev/null
-	[ -n "$KEEP_WORK" ] || rm -rf "$WORK"
+	if [ -n "$KEEP_WORK" ]; then log "work folder kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -79,7 +79,7 @@ grep -c '^ok' "$WORK/crash.log" | xargs printf 'crash test: %s checks passed\n'
 
 log "HTTP, corpus and random inputs (nginx, PostgREST, PostgreSQL)"
 bash "$REPO_ROOT/test/http.sh" >"$WORK/http.log" 2>&1 || { failed+=("HTTP"); grep -v '^ok' "$WORK/http.log" >&2; }
-grep -c '^ok' "$WORK/http.log" | xargs printf 'HTTP: %s checks passed\n'
+grep -E '^# ([a-z_]+\.py: |DBX_FUZZ_SEED)' "$WORK/http.log" | sed 's/^# /  /'
 
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -3,11 +3,13 @@ import os
 import sys
 
 failures = []
+passed = []
 
 
 def check(name, condition, detail=""):
     """Report one check; a failed one is remembered and shown with its detail."""
     if condition:
+        passed.append(name)
         print(f"ok - {name}")
     else:
         failures.append(name)
@@ -24,4 +26,5 @@ def run(tests):
         print(f"# {test.__doc__.splitlines()[0] if test.__doc__ else test.__name__}")
         test()
     print(f"# {len(failures)} failed" if failures else "# all passed")
+    print(f"# {os.path.basename(sys.argv[0])}: {len(passed)} checks passed, {len(failures)} failed")
     sys.exit(1 if failures else 0)

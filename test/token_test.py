@@ -17,7 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from suite import check, failures, run
+from suite import check, run
 
 STANDIN = os.environ["DBX_STANDIN_URL"]
 BASE = urlparse(os.environ["DBX_BASE_URL"])
