@@ -139,8 +139,11 @@ wrk.body = '$body'
 wrk.headers["Authorization"] = "Bearer $JWT"
 wrk.headers["Content-Type"] = "application/json"
 EOF
-	wrk -t 2 -c "$CLIENTS" -d "${SECONDS_PER_RUN}s" -s "$WORK/wrk.lua" "$DBX_BASE_URL$path" |
-		sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'
+	local out
+	out=$(wrk -t 2 -c "$CLIENTS" -d "${SECONDS_PER_RUN}s" -s "$WORK/wrk.lua" "$DBX_BASE_URL$path")
+	# Only successes count: a run with errors measures nothing.
+	grep -q 'Non-2xx' <<<"$out" && die "POST $path answered errors under load: $(grep Non-2xx <<<"$out")"
+	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out"
 }
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
@@ -176,7 +179,11 @@ log "memory: 100,000 stores in one session"
 python3 - "$TENANT" "$CONNECTIONS" >"$WORK/scripts/memory.sql" <<'EOF'
 import sys
 tenant, connections = sys.argv[1], int(sys.argv[2])
-size = "RESET ROLE;\nSELECT sum(total_bytes) FROM pg_backend_memory_contexts \\gset {}\nSET ROLE bench_writer;\n"
+# The backend's memory contexts (PostgreSQL's allocations) and its private
+# resident memory (RssAnon: malloc'd memory too, OpenSSL's included).
+size = ("RESET ROLE;\nSELECT sum(total_bytes) FROM pg_backend_memory_contexts \\gset {}\n"
+        "SELECT pg_backend_pid() \\g | xargs -I@ sed -n 's/^RssAnon: *\\([0-9]*\\) kB/rss \\1/p' /proc/@/status\n"
+        "SET ROLE bench_writer;\n")
 call = "SELECT dbx_oauth.dbx_store_oauth_credentials('{}', 'c{}', 'client-{}', 'secret-{}') IS NULL;\n"
 print("SET ROLE bench_writer;")
 for i in range(1000):                              # warm-up: plans, caches, keyring
@@ -188,8 +195,11 @@ print(size.format("after_"), end="")
 print("\\echo :before_sum :after_sum")
 EOF
 [ "$(id -u)" = 0 ] && chown postgres: "$WORK/scripts/memory.sql"
-read -r mem_before mem_after < <(run_psql -At -f "$WORK/scripts/memory.sql" | tail -1)
+run_psql -At -f "$WORK/scripts/memory.sql" >"$WORK/memory.out"
+read -r mem_before mem_after < <(tail -1 "$WORK/memory.out")
+read -r rss_before rss_after < <(sed -n 's/^rss //p' "$WORK/memory.out" | tr '\n' ' ')
 growth=$((mem_after - mem_before))
+rss_growth=$(((rss_after - rss_before) * 1024))
 
 cat <<EOF
 
@@ -203,5 +213,6 @@ $CONNECTIONS connections, role with a tenant grant (bench_writer), loopback, $(n
 | store vs pgp_sym_encrypt upsert (tps) | $store | $pgp | $(ratio "$store" "$pgp") | >= 2.5x |
 | store through nginx + PostgREST vs trivial RPC (req/s) | $http_store | $http_ping | $(ratio "$http_store" "$http_ping") | >= 0.8x |
 | cached dbx_get_access_token vs SELECT 1 (tps) | $token | $select1 | $(ratio "$token" "$select1") | >= 0.5x |
-| backend memory growth over 100,000 stores (bytes) | $growth | | | < 1 MB |
+| backend memory growth over 100,000 stores: memory contexts (bytes) | $growth | | | < 1 MB |
+| backend memory growth over 100,000 stores: private resident memory (bytes) | $rss_growth | | | < 1 MB |
 EOF

@@ -85,6 +85,8 @@ CREATE FUNCTION dbx_oauth.tenant_grants_changed() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'dbx_tenant_grants_changed';
 CREATE TRIGGER grants_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dbx_oauth.tenant_grants
 FOR EACH STATEMENT EXECUTE FUNCTION dbx_oauth.tenant_grants_changed();
+-- Whatever session_replication_role says (logical replication applies as a replica).
+ALTER TABLE dbx_oauth.tenant_grants ENABLE ALWAYS TRIGGER grants_changed;
 
 -- The audit trail: append-only, written by the extension only, never a secret.
 CREATE TABLE dbx_oauth.audit_log (

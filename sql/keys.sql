@@ -97,13 +97,12 @@ SELECT connection_name, key_version FROM dbx_oauth.credential_metadata ORDER BY 
 SET dbx_oauth.key_file = :'f';
 SELECT status FROM dbx_oauth.dbx_check_credentials();
 
--- Adding a line takes effect within a second, with no reload.
+-- Adding a line takes effect at the next store, with no reload.
 \! umask 077; printf '1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n' > "$DBX_TEST_KEYDIR/growing.key"
 \set f :keydir '/growing.key'
 SET dbx_oauth.key_file = :'f';
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'conn-b', 'id-b', 'secret-b')->'data'->>'status' AS stored;
 \! printf '3:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n' >> "$DBX_TEST_KEYDIR/growing.key"
-\! sleep 1.1
 SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'conn-a', 'id-a', 'secret-a2')->'data'->>'status' AS stored;
 SELECT connection_name, key_version FROM dbx_oauth.credential_metadata ORDER BY 1;
 SELECT connection_name, key_version, status FROM dbx_oauth.dbx_check_credentials() ORDER BY 1;

@@ -34,9 +34,9 @@ authz_set_rest_tenant(const char *tenant)
 }
 
 /*
- * The grantees of each tenant, as read from dbx_oauth.tenant_grants, kept
- * by each backend until the table changes: a trigger on it sends a relcache
- * invalidation, which every backend takes in at its next transaction.
+ * The grantees of each tenant, as last committed in dbx_oauth.tenant_grants,
+ * kept by each backend until the table changes: a trigger on it sends a
+ * relcache invalidation, which every check takes in before it looks here.
  */
 typedef struct TenantGrantees
 {
@@ -63,7 +63,7 @@ forget_grants(Datum arg, Oid relid)
 
 /* The cache entry of the tenant, read from the table when missing. */
 static TenantGrantees *
-tenant_grantees(const char *tenant)
+cached_grantees(const char *tenant)
 {
 	TenantGrantees *entry;
 	StorageScope scope;
@@ -99,7 +99,7 @@ tenant_grantees(const char *tenant)
 	storage_close(&scope);
 	/* Reading the table may have taken in an invalidation that emptied the cache. */
 	if (grants_cache == NULL)
-		return tenant_grantees(tenant);
+		return cached_grantees(tenant);
 	copy = MemoryContextAlloc(grants_context, sizeof(Oid) * Max(list_length(roles), 1));
 	foreach(cell, roles)
 		copy[i++] = lfirst_oid(cell);
@@ -109,17 +109,28 @@ tenant_grantees(const char *tenant)
 	return entry;
 }
 
-/* Whether a role was granted the tenant, directly or through a role it has the privileges of. */
+/*
+ * Whether a role was granted the tenant, directly or through a role it has
+ * the privileges of, as of the grants last committed.
+ */
 static bool
 granted(Oid role, const char *tenant)
 {
-	const TenantGrantees *grantees;
+	const TenantGrantees *entry;
+	Oid		   *roles;
+	int			count;
 
 	if (strlen(tenant) > DBX_TENANT_MAX_CHARS)
 		return false;
-	grantees = tenant_grantees(tenant);
-	for (int i = 0; i < grantees->count; i++)
-		if (has_privs_of_role(role, grantees->roles[i]))
+	/* Take in grants and revokes committed since the last look, even mid-transaction. */
+	AcceptInvalidationMessages();
+	entry = cached_grantees(tenant);
+	/* A copy: looking up role memberships can take in an invalidation that empties the cache. */
+	count = entry->count;
+	roles = palloc(sizeof(Oid) * Max(count, 1));
+	memcpy(roles, entry->roles, sizeof(Oid) * count);
+	for (int i = 0; i < count; i++)
+		if (has_privs_of_role(role, roles[i]))
 			return true;
 	return false;
 }

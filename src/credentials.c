@@ -115,24 +115,20 @@ dbx_store_oauth_credentials(PG_FUNCTION_ARGS)
 static const char *
 credential_status(const CredentialRow *credential)
 {
-	int32		version;
-	const DbxKey *key;
 	SealContext context = credentials_seal_context(credential->tenant_id, credential->connection_name,
 												   credential->client_id);
-	bytea	   *plain;
+	int32		version;
+	SealedState state;
+	bytea	   *plain = keyring_open(credential->sealed_secret, &context, &version, &state);
 
-	if (!crypto_sealed_key_version(credential->sealed_secret, &version) ||
-		version != credential->key_version)
-		return "tampered";
-	key = keyring_find(version);
-	if (key == NULL)
-		return "key_missing";
-	plain = crypto_open(key, credential->sealed_secret, &context);
-	if (plain == NULL)
-		return "tampered";
-	explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-	pfree(plain);
-	return "ok";
+	if (plain != NULL)
+	{
+		explicit_bzero(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		pfree(plain);
+	}
+	if (state == SEALED_OPENED && version == credential->key_version)
+		return "ok";
+	return state == SEALED_KEY_MISSING && version == credential->key_version ? "key_missing" : "tampered";
 }
 
 PG_FUNCTION_INFO_V1(dbx_credential_max_age);

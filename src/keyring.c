@@ -7,9 +7,10 @@
  * 2147483647 and appear once.  The file must be a regular file of at most
  * 64 kB outside the data directory, with no group or other permissions.
  *
- * An operation that needs a key stats the file if no other did in the last
- * second; when its identity, size or times changed the whole file is read
- * again, so adding a line takes effect without a restart, within a second.
+ * Sealing stats the file every time; opening does if nothing did in the
+ * last second, and again when the key it needs is missing or does not open.
+ * When the file's identity, size or times changed it is read again whole,
+ * so adding a line takes effect without a restart.
  * The master keys never stay in memory: only the derived encryption and
  * authentication keys are kept, in a context of their own that is wiped
  * before it is freed.
@@ -19,12 +20,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
 #include "errors.h"
 #include "keyring.h"
@@ -310,36 +311,53 @@ load_keyring(const char *path)
 
 #define KEY_FILE_CHECK_INTERVAL_MS 1000
 
-/* When the key file was last looked at (0: look at it next time). */
-static TimestampTz checked_at = 0;
+/* Whether the key file was looked at less than a second ago (monotonic clock). */
+static bool
+looked_at_recently(bool now_looking)
+{
+	static int64 looked_at_ms = -KEY_FILE_CHECK_INTERVAL_MS;
+	struct timespec ts;
+	int64		now_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (int64) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now_looking)
+		looked_at_ms = now_ms;
+	return now_ms - looked_at_ms < KEY_FILE_CHECK_INTERVAL_MS;
+}
+
+/* Next time, look at the key file however recently it was looked at. */
+static bool look_next_time = true;
 
 /*
  * The keyring for the file dbx_oauth.key_file names now, read again if it
- * changed.  The file is looked at once a second at most.
+ * changed.  With "look", or when the last look is a second old, the file is
+ * looked at (stat); else the keyring in memory answers.
  */
 static const Keyring *
-current_keyring(void)
+current_keyring(bool look)
 {
 	struct stat st;
 
 	if (dbx_key_file == NULL || dbx_key_file[0] == '\0')
 		dbx_raise(DBX_ERR_KEY_NOT_CONFIGURED);
-	if (current != NULL && strcmp(current->path, dbx_key_file) == 0 &&
-		!TimestampDifferenceExceeds(checked_at, GetCurrentTimestamp(), KEY_FILE_CHECK_INTERVAL_MS))
+	if (!look && !look_next_time && current != NULL && strcmp(current->path, dbx_key_file) == 0 &&
+		looked_at_recently(false))
 		return current;
 	if (stat(dbx_key_file, &st) != 0)
 		raise_unreadable(dbx_key_file, "stat");
 	check_regular_file(dbx_key_file, &st);
 	if (current == NULL || !same_file(current, dbx_key_file, &st))
 		load_keyring(dbx_key_file);
-	checked_at = GetCurrentTimestamp();
+	look_next_time = false;
+	(void) looked_at_recently(true);
 	return current;
 }
 
 const DbxKey *
 keyring_newest(void)
 {
-	const Keyring *ring = current_keyring();
+	const Keyring *ring = current_keyring(true);
 
 	return &ring->keys[ring->nkeys - 1];
 }
@@ -347,16 +365,39 @@ keyring_newest(void)
 void
 keyring_recheck(void)
 {
-	checked_at = 0;
+	look_next_time = true;
 }
 
 const DbxKey *
 keyring_find(int32 version)
 {
-	const Keyring *ring = current_keyring();
+	const Keyring *ring = current_keyring(false);
 
 	for (int i = 0; i < ring->nkeys; i++)
 		if (ring->keys[i].version == version)
 			return &ring->keys[i];
+	return NULL;
+}
+
+bytea *
+keyring_open(const bytea *sealed, const SealContext *context, int32 *version, SealedState *state)
+{
+	*version = 0;
+	*state = SEALED_NOT_AUTHENTIC;
+	if (!crypto_sealed_key_version(sealed, version))
+		return NULL;
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		const DbxKey *key = keyring_find(*version);
+		bytea	   *plain = key ? crypto_open(key, sealed, context) : NULL;
+
+		if (plain != NULL)
+		{
+			*state = SEALED_OPENED;
+			return plain;
+		}
+		*state = key ? SEALED_NOT_AUTHENTIC : SEALED_KEY_MISSING;
+		keyring_recheck();		/* the file may have changed within the second */
+	}
 	return NULL;
 }

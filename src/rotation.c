@@ -48,8 +48,9 @@ reseal_batch(const DbxKey *key, pg_uuid_t *after, Counts *counts)
 		CredentialRow *row = lfirst(cell);
 		SealContext context = credentials_seal_context(row->tenant_id, row->connection_name,
 													   row->client_id);
-		const DbxKey *old_key = keyring_find(row->key_version);
-		bytea	   *plain = old_key ? crypto_open(old_key, row->sealed_secret, &context) : NULL;
+		int32		version;
+		SealedState state;
+		bytea	   *plain = keyring_open(row->sealed_secret, &context, &version, &state);
 		bool		resealed;
 
 		if (plain == NULL)
@@ -81,10 +82,7 @@ reseal_batch(const DbxKey *key, pg_uuid_t *after, Counts *counts)
 static void
 check_target(DbxKey *key, pg_uuid_t *after, Counts *counts)
 {
-	const DbxKey *newest;
-
-	keyring_recheck();
-	newest = keyring_newest();
+	const DbxKey *newest = keyring_newest();
 
 	if (newest->version == key->version)
 		return;
@@ -115,7 +113,6 @@ dbx_reencrypt_credentials(PG_FUNCTION_ARGS)
 	bool		more;
 	char	   *summary;
 
-	keyring_recheck();
 	key = *keyring_newest();	/* a copy: the keyring may be reread */
 	do
 	{

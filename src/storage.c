@@ -447,7 +447,7 @@ List *
 storage_tenant_grantees(const char *tenant)
 {
 	Datum		values[] = {CStringGetTextDatum(tenant)};
-	uint64		count = run(&tenant_grantees, values);
+	uint64		count = run_in_snapshot(&tenant_grantees, values, GetLatestSnapshot());
 	List	   *result = NIL;
 	MemoryContext old = MemoryContextSwitchTo(result_context);
 

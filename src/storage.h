@@ -112,7 +112,7 @@ extern void storage_set_status(const char *tenant, const char *name, const char 
 /* The OID of the table of tenant grants. */
 extern Oid storage_grants_table(void);
 
-/* The roles granted the tenant, or every tenant ('*'). */
+/* The roles granted the tenant, or every tenant ('*'), as last committed. */
 extern List *storage_tenant_grantees(const char *tenant);
 
 /* Add or remove a tenant grant; whether anything changed. */

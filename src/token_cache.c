@@ -214,13 +214,10 @@ unseal(const TokenKey *key, const bytea *sealed)
 {
 	SealContext context = token_context(key);
 	int32		version;
-	const DbxKey *dbx_key;
-	bytea	   *plain;
+	SealedState state;
+	bytea	   *plain = keyring_open(sealed, &context, &version, &state);
 	char	   *token;
 
-	if (!crypto_sealed_key_version(sealed, &version) || (dbx_key = keyring_find(version)) == NULL)
-		return NULL;
-	plain = crypto_open(dbx_key, sealed, &context);
 	if (plain == NULL)
 		return NULL;
 	token = pnstrdup(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
@@ -412,6 +409,30 @@ cached_token(const TokenKey *key, TimestampTz *expires_at)
 	return sealed;
 }
 
+/* A token for this caller alone, the cache left alone. */
+static char *
+mint_uncached(TokenMinter mint, void *arg, TimestampTz *expires_at)
+{
+	AccessToken token;
+	bool		shareable = false;
+
+	mint(arg, &token, &shareable);
+	*expires_at = cache_now() + token.expires_in * USECS_PER_SEC;
+	return token.access_token;
+}
+
+/* Whether this transaction changed the credentials of key's connection (a forget is pending). */
+static bool
+forget_pending(const TokenKey *key)
+{
+	ListCell   *cell;
+
+	foreach(cell, forget_at_commit)
+		if (memcmp(lfirst(cell), key, sizeof(TokenKey)) == 0)
+			return true;
+	return false;
+}
+
 char *
 token_cache_get(const char *tenant, const char *connection, bool fresh,
 				TokenMinter mint, void *arg, TimestampTz *expires_at)
@@ -424,6 +445,9 @@ token_cache_get(const char *tenant, const char *connection, bool fresh,
 	if (cache == NULL)
 		dbx_raise(DBX_ERR_NOT_PRELOADED);
 	make_key(&key, tenant, connection);
+	/* Tokens of what this transaction stored (or deleted) are its own. */
+	if (forget_pending(&key))
+		return mint_uncached(mint, arg, expires_at);
 	if (!fresh)
 	{
 		bytea	   *sealed = cached_token(&key, expires_at);
@@ -447,13 +471,8 @@ token_cache_get(const char *tenant, const char *connection, bool fresh,
 		if (entry == NULL)
 		{
 			/* Every entry is being minted for: mint without the cache. */
-			AccessToken token;
-			bool		shareable = false;
-
 			LWLockRelease(cache->lock);
-			mint(arg, &token, &shareable);
-			*expires_at = cache_now() + token.expires_in * USECS_PER_SEC;
-			return token.access_token;
+			return mint_uncached(mint, arg, expires_at);
 		}
 		if (entry->minter != 0 && abandoned(entry->mint_started))
 			entry->minter = 0;	/* its backend is gone without a word */

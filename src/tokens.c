@@ -49,12 +49,12 @@ static bytea *
 open_secret(const ConnectionName *name, const ConnectionRow *row)
 {
 	SealContext context = credentials_seal_context(name->tenant, name->connection, row->client_id);
-	const DbxKey *key = keyring_find(row->key_version);
-	bytea	   *plain;
+	int32		version;
+	SealedState state;
+	bytea	   *plain = keyring_open(row->sealed_secret, &context, &version, &state);
 
-	if (key == NULL)
-		dbx_raise(DBX_ERR_KEY_VERSION_MISSING, psprintf("%d", row->key_version));
-	plain = crypto_open(key, row->sealed_secret, &context);
+	if (state == SEALED_KEY_MISSING)
+		dbx_raise(DBX_ERR_KEY_VERSION_MISSING, psprintf("%d", version));
 	if (plain == NULL)
 		dbx_raise(DBX_ERR_CREDENTIALS_TAMPERED, name->connection, name->tenant);
 	return plain;

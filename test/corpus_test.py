@@ -5,7 +5,7 @@ message, or HTTP status and body) and checking that nothing changed: the
 configs, credentials and grants hash the same after the call as before,
 and no successful action joined the audit trail.
 
-Runs against the stack of test/http.sh, after the HTTP suite."""
+Runs against the stack of test/http.sh."""
 import json
 import subprocess
 

@@ -97,10 +97,13 @@ def sql_run(session, query):
     return "\n".join(lines)
 
 
-def outcome(out):
-    """A SQL answer in short: the catalog code of an error, else "success"."""
-    code = re.search(r"Code: (DS_[A-Z_]+)", out)
-    return code.group(1) if code else "error" if out.startswith("ERROR") else "success"
+def outcome(out, success):
+    """A SQL answer in short: "success" if it matches the success pattern, the
+    catalog code of a catalog error, else "other" (a crash, a lost session, an
+    error from elsewhere)."""
+    if re.fullmatch(success, out):
+        return "success"
+    return CATALOG_ERROR.match(out) and re.search(r"Code: (DS_[A-Z_]+)", out).group(1) or "other"
 
 
 def lit(value):
@@ -114,6 +117,9 @@ def setup():
     """A config with credentials to aim at (seed printed to repeat the run)."""
     print(f"# DBX_FUZZ_SEED={SEED} DBX_FUZZ_CASES={CASES}")
     request("DELETE", f"{CONFIGS}/{CONN}")
+    subprocess.run(["psql", "-X", "-q", "-c", "DO $$BEGIN CREATE ROLE fuzz_writer NOLOGIN IN ROLE dbx_oauth_writer; "
+                    "EXCEPTION WHEN duplicate_object THEN NULL; END$$",
+                    "-c", f"SELECT dbx_oauth.dbx_grant_tenant('fuzz_writer', '{TENANT}')"], check=True, capture_output=True)
     status, _, _ = request("POST", CONFIGS, valid_config(CONN))
     check("the fuzz config is created", status == 201, status)
     status, _, _ = request("POST", credentials_path(CONN), {"clientId": "fuzz-client", "clientSecret": "fuzz-secret"})
@@ -145,23 +151,27 @@ def http_bodies():
     check(f"{CASES} mutated bodies: only successes and catalog errors", not odd, odd[:5])
 
 
-def fuzz_sql(title, statement, undo=None):
-    """Run statement(i) for i below CASES in one session: each answer a success or a catalog error."""
+def fuzz_sql(title, statement, success, undo=None, role=None):
+    """Run statement(i) for i below CASES in one session (as role): each
+    answer a success (matching the pattern) or a catalog error."""
     session = sql_session()
     odd = []
     outcomes = Counter()
+    if role:
+        sql_run(session, f"SET ROLE {role}")
     for i in range(CASES):
         out = sql_run(session, statement(i))
-        kind = outcome(out)
+        kind = outcome(out, success)
         outcomes[kind] += 1
         if kind == "success" and undo:
             sql_run(session, undo(out))
-        elif kind != "success" and not CATALOG_ERROR.match(out):
+        elif kind == "other":
             odd.append(out[:200])
+    alive = session.poll() is None
     session.stdin.close()
     session.wait()
     print(f"# outcomes: {dict(outcomes.most_common())}")
-    check(f"{CASES} {title}: only successes and catalog errors", not odd, odd[:5])
+    check(f"{CASES} {title}: only successes and catalog errors", alive and not odd, odd[:5])
 
 
 def sql_documents():
@@ -173,7 +183,7 @@ def sql_documents():
         return (f"SELECT dbx_oauth.dbx_create_database_config('{TENANT}', {lit(json.dumps(value))}::json)"
                 "->'result'->>'connection_name'")
 
-    fuzz_sql("random documents", document,
+    fuzz_sql("random documents", document, r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
              undo=lambda name: f"SELECT dbx_oauth.dbx_delete_database_config('{TENANT}', {lit(name)})")
 
 
@@ -185,14 +195,16 @@ def sql_arguments():
                 random_string() if rng.random() < 0.5 else "fuzz-secret"]
         return "SELECT dbx_oauth.dbx_store_oauth_credentials(" + ", ".join(map(lit, args)) + ")->'data'->>'status'"
 
-    fuzz_sql("random argument sets", arguments)
+    fuzz_sql("random argument sets, by a writer granted one tenant", arguments, "success", role="fuzz_writer")
 
 
 def aftermath():
-    """The server is up and every stored secret opens."""
-    done = subprocess.run(["psql", "-X", "-At", "-c", "SELECT string_agg(DISTINCT status, ',') FROM dbx_oauth.dbx_check_credentials()"],
-                          capture_output=True, text=True)
-    check("every stored secret opens", done.stdout.strip() == "ok", done.stdout + done.stderr)
+    """The server is up and every secret the run stored opens."""
+    done = subprocess.run(["psql", "-X", "-At", "-c", "SELECT string_agg(DISTINCT status, ',') FROM dbx_oauth.dbx_check_credentials() "
+                           f"WHERE tenant_id = '{TENANT}' AND connection_name = '{CONN}'"], capture_output=True, text=True)
+    check("the secret the run stored opens", done.stdout.strip() == "ok", done.stdout + done.stderr)
+    subprocess.run(["psql", "-X", "-q", "-c", f"SELECT dbx_oauth.dbx_revoke_tenant('fuzz_writer', '{TENANT}')",
+                    "-c", "DROP ROLE fuzz_writer"], check=True, capture_output=True)
     status, _, _ = request("DELETE", f"{CONFIGS}/{CONN}")
     check("and the fuzz config goes", status == 200, status)
 

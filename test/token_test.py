@@ -388,7 +388,11 @@ def test_rotation():
     new_key = "2:" + os.urandom(32).hex()
     with open(key_file, "a") as f:
         f.write(new_key + "\n")
+    reader = Session()
+    expect_token("a session that read the token", (reader.run(get_token_sql()), None, None), same_as=token)
     done = subprocess.run(["psql", "-X", "-c", "CALL dbx_oauth.dbx_reencrypt_credentials()"], capture_output=True, text=True)
+    expect_token("reads it again at once, sealed under the new key", (reader.run(get_token_sql()), None, None), same_as=token)
+    reader.close()
     sealed_anew = re.search(r"(\d+) cached tokens sealed anew", done.stderr)
     check("cached tokens were sealed anew", sealed_anew and int(sealed_anew.group(1)) >= 1, done.stderr)
     with open(key_file, "w") as f:
@@ -443,6 +447,19 @@ def test_committed_only():
     expect_error("and a config made anew has none either", get_token(), "55000",
                  message("DS_DATABRICKS_OAUTH_CREDENTIALS_NOT_STORED", ["c1", TENANT],
                          f"No OAuth credentials stored. Connection c1 of tenant {TENANT} has no Databricks M2M OAuth credentials yet."))
+    standin("/control/reset", {})
+    store()
+    token = expect_token("a cached token again", get_token())
+    out = writer.run(f"BEGIN; SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', 'c1', 'standin-client', '{SECRET}') IS NOT NULL; "
+                     + get_token_sql())
+    match = re.fullmatch("t\n" + TOKEN_BODY, out)
+    check("a transaction that stored credentials does not get the shared token", match is not None and match.group(1) != token, out)
+    writer.run("ROLLBACK")
+    expect_token("which the others still get after its rollback", get_token(), same_as=token)
+    out = writer.run(f"BEGIN; SELECT dbx_oauth.dbx_delete_database_config('{TENANT}', 'c1') IS NOT NULL; " + get_token_sql())
+    check("a transaction that deleted the config gets no token", "DS_CONNECTION_NOT_FOUND" in out, out)
+    writer.run("ROLLBACK")
+    expect_token("and the others keep theirs", get_token(), same_as=token)
     writer.close()
     reader.close()
     standin("/control/reset", {})
