@@ -182,7 +182,7 @@ tenant, connections = sys.argv[1], int(sys.argv[2])
 # The backend's memory contexts (PostgreSQL's allocations) and its private
 # resident memory (RssAnon: malloc'd memory too, OpenSSL's included).
 size = ("RESET ROLE;\nSELECT sum(total_bytes) FROM pg_backend_memory_contexts \\gset {}\n"
-        "SELECT pg_backend_pid() \\g | xargs -I@ sed -n 's/^RssAnon: *\\([0-9]*\\) kB/rss \\1/p' /proc/@/status\n"
+        "SELECT pg_backend_pid() \\g | xargs -I@ awk '/^RssAnon:/ {{print \"rss\", $2}}' /proc/@/status\n"
         "SET ROLE bench_writer;\n")
 call = "SELECT dbx_oauth.dbx_store_oauth_credentials('{}', 'c{}', 'client-{}', 'secret-{}') IS NULL;\n"
 print("SET ROLE bench_writer;")
@@ -197,7 +197,8 @@ EOF
 [ "$(id -u)" = 0 ] && chown postgres: "$WORK/scripts/memory.sql"
 run_psql -At -f "$WORK/scripts/memory.sql" >"$WORK/memory.out"
 read -r mem_before mem_after < <(tail -1 "$WORK/memory.out")
-read -r rss_before rss_after < <(sed -n 's/^rss //p' "$WORK/memory.out" | tr '\n' ' ')
+read -r rss_before rss_after < <(sed -n 's/^rss //p' "$WORK/memory.out" | paste -sd ' ')
+[ -n "${mem_after:-}" ] && [ -n "${rss_after:-}" ] || die "the memory run printed no figures; see $WORK/memory.out"
 growth=$((mem_after - mem_before))
 rss_growth=$(((rss_after - rss_before) * 1024))
 
