@@ -50,9 +50,9 @@ post /my-databricks-connection/databricks/oauth/credentials '{"clientSecret": "e
 post /my-databricks-connection/databricks/oauth/credentials '{"clientId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890"}'
 
 section "The documented errors in SQL"
-run_psql -v ON_ERROR_STOP=0 -c "SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD',
-	'my-databricks-connection', NULL, 'example-secret')" 2>&1 || true
-run_psql -v ON_ERROR_STOP=0 -c "SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD',
-	'my-databricks-connection', 'a1b2c3d4-e5f6-7890-abcd-ef1234567890', '')" 2>&1 || true
+run_psql -v ON_ERROR_STOP=0 -e 2>&1 <<'SQL' || true
+SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection', NULL, 'example-secret');
+SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-connection', 'a1b2c3d4-e5f6-7890-abcd-ef1234567890', '');
+SQL
 echo
 log "demo finished; stopping the stack"

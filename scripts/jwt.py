@@ -26,10 +26,19 @@ def sign(secret: bytes, claims: dict) -> str:
 
 
 def main() -> None:
-    secret = open(sys.argv[1], "rb").read().strip()
-    claims = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {
-        "role": "dbx_oauth_api", "sub": "demo-client", "tenants": ["ce5627DYnQ6abcD"]}
-    lifetime = int(sys.argv[3]) if len(sys.argv) > 3 else 3600
+    if not 2 <= len(sys.argv) <= 4 or sys.argv[1] in ("-h", "--help"):
+        sys.exit(__doc__)
+    try:
+        secret = open(sys.argv[1], "rb").read().strip()
+        claims = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {
+            "role": "dbx_oauth_api", "sub": "demo-client", "tenants": ["ce5627DYnQ6abcD"]}
+        lifetime = int(sys.argv[3]) if len(sys.argv) > 3 else 3600
+    except OSError as error:
+        sys.exit(f"jwt.py: cannot read the secret file: {error}")
+    except ValueError as error:
+        sys.exit(f"jwt.py: CLAIMS_JSON must be a JSON object and LIFETIME_SECONDS an integer: {error}")
+    if not isinstance(claims, dict):
+        sys.exit("jwt.py: CLAIMS_JSON must be a JSON object")
     claims.setdefault("exp", int(time.time()) + lifetime)
     print(sign(secret, claims))
 

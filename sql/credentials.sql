@@ -98,4 +98,16 @@ SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'my-databricks-c
 PREPARE TRANSACTION 'dbx_store';
 SELECT test_helpers.state() = :'before' AS unchanged;
 
+-- In a read-only transaction (on a standby, say) every write is refused
+-- after its input checks, before its key, with PostgreSQL's own error.
+SET default_transaction_read_only = on;
+SELECT dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD', test_helpers.example_config('read-only'));
+SELECT dbx_oauth.dbx_store_oauth_credentials('ce5627DYnQ6abcD', 'no-such-connection', 'id', 'secret');
+SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'my-databricks-connection');
+SELECT dbx_oauth.dbx_grant_tenant('dbx_oauth_writer', 'otherTenant01');
+SELECT dbx_oauth.dbx_revoke_tenant('dbx_oauth_writer', 'otherTenant01');
+CALL dbx_oauth.dbx_reencrypt_credentials();
+RESET default_transaction_read_only;
+SELECT test_helpers.state() = :'before' AS unchanged;
+
 SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'my-databricks-connection')->>'successful' AS deleted;

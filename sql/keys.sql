@@ -39,6 +39,13 @@ SELECT setting AS datadir FROM pg_settings WHERE name = 'data_directory' \gset
 SET dbx_oauth.key_file = :'f';
 SELECT pg_temp.store_error();
 \! rm -f "$DATADIR/dbx.key"
+-- A key file with a second name (a hard link, which could sit in the data
+-- directory and so in its base backups).
+\! umask 077; cp "$DBX_TEST_KEYDIR/open.key" "$DBX_TEST_KEYDIR/linked.key"; chmod 600 "$DBX_TEST_KEYDIR/linked.key"; ln -f "$DBX_TEST_KEYDIR/linked.key" "$DBX_TEST_KEYDIR/second-name.key"
+\set f :keydir '/linked.key'
+SET dbx_oauth.key_file = :'f';
+SELECT pg_temp.store_error();
+\! rm -f "$DBX_TEST_KEYDIR/second-name.key"
 
 -- Malformed lines, reported by line number (never by content).
 \set f :keydir '/bad.key'

@@ -109,9 +109,9 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT actor, tenant_id, outcome, detail, count(*)
+SELECT actor, tenant_id, connection_name, outcome, detail, count(*)
   FROM dbx_oauth.audit_log WHERE action = 'access_denied'
- GROUP BY 1, 2, 3, 4 ORDER BY 1, 2;
+ GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3;
 
 SELECT dbx_oauth.dbx_delete_database_config(t, t || '-conn')->>'successful'
   FROM (VALUES ('tenantA'), ('tenantB')) AS c(t);

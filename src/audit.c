@@ -5,9 +5,11 @@
  * (access denials, failed token requests) raises an error that rolls the
  * transaction back, so it is queued in shared memory instead and written by
  * a background worker of the database ("dbx_oauth audit writer"), started
- * when there is something to write and gone after five quiet seconds (then
- * starting the writers that could not start for want of a worker slot).  A
- * failure that finds no room in the queue goes to the server log.
+ * when there is something to write and gone after a quiet second, soon
+ * enough for DROP DATABASE, which waits five seconds for sessions to leave
+ * (on leaving, it starts the writers that could not start for want of a
+ * worker slot).  A failure that finds no room in the queue goes to the
+ * server log.
  */
 #include "postgres.h"
 
@@ -35,7 +37,8 @@
 #define AUDIT_DATABASES 8
 #define AUDIT_QUEUE_LENGTH 256
 #define WRITE_BATCH 64
-#define WORKER_IDLE_EXIT_MS 5000
+#define WORKER_IDLE_EXIT_MS 1000
+#define WORKER_POLL_MS 250
 #define WORKER_START_PATIENCE_MS 10000
 #define LOCK_NAME "dbx_oauth audit queue"
 
@@ -91,11 +94,16 @@ audit_set_subject(const char *subject)
 	rest_subject = subject ? MemoryContextStrdup(TopMemoryContext, subject) : NULL;
 }
 
-/* Copy src into dst of size bytes, cut on a character boundary. */
+/*
+ * Copy src into dst of size bytes, cut on a character boundary; a value
+ * that is not valid in the database encoding (a path segment decoded from
+ * URL escapes, before validation) is left out.
+ */
 static void
 copy_clipped(char *dst, const char *src, size_t size)
 {
-	int			len = src ? pg_mbcliplen(src, strlen(src), size - 1) : 0;
+	int			len = src && pg_verifymbstr(src, strlen(src), true) ?
+		pg_mbcliplen(src, strlen(src), size - 1) : 0;
 
 	if (len > 0)
 		memcpy(dst, src, len);
@@ -387,7 +395,7 @@ dbx_audit_writer_main(Datum arg)
 				proc_exit(0);
 			}
 		}
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WORKER_POLL_MS,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();

@@ -136,7 +136,7 @@ granted(Oid role, const char *tenant)
 }
 
 void
-authorize_tenant(const char *tenant)
+authorize_tenant(const char *tenant, const char *connection)
 {
 	Oid			role = GetUserId();
 	Oid			admin = get_role_oid("dbx_oauth_admin", true);
@@ -147,15 +147,15 @@ authorize_tenant(const char *tenant)
 		return;
 	if (rest_tenant == NULL && granted(role, tenant))
 		return;
-	audit_failure("access_denied", tenant, NULL, "DS_ACCESS_DENIED");
+	audit_failure("access_denied", tenant, connection, "DS_ACCESS_DENIED");
 	dbx_raise(DBX_ERR_ACCESS_DENIED, tenant);
 }
 
 void
-check_tenant(const char *tenant)
+check_tenant(const char *tenant, const char *connection)
 {
 	validate_tenant(tenant);
-	authorize_tenant(tenant);
+	authorize_tenant(tenant, connection);
 }
 
 /* The tenant argument of a grant: a tenant ID or '*'. */
@@ -187,6 +187,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	StorageScope scope;
 	bool		changed;
 
+	PreventCommandIfReadOnly(grant ? "dbx_grant_tenant()" : "dbx_revoke_tenant()");
 	storage_open(&scope);
 	changed = grant ? storage_grant_tenant(role, tenant) : storage_revoke_tenant(role, tenant);
 	if (changed)

@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -89,6 +90,7 @@ insert_config(const char *tenant, const DatabaseConfig *request)
 	config->status = "PENDING";
 	config->created_time = config->updated_time = GetCurrentTimestamp();
 
+	PreventCommandIfReadOnly("dbx_create_database_config()");
 	storage_open(&scope);
 	if (!storage_insert_config(tenant, request, &config->connection_id, config->created_time))
 		dbx_raise(DBX_ERR_CONNECTION_ALREADY_EXISTS, request->connection_name, tenant);
@@ -102,7 +104,7 @@ config_create(const char *tenant, const JsonNode *body)
 {
 	DatabaseConfig request;
 
-	check_tenant(tenant);
+	check_tenant(tenant, NULL);
 	database_config_from_json(body, &request);
 	return config_body(insert_config(tenant, &request));
 }
@@ -113,7 +115,7 @@ config_get(const char *tenant, const char *name)
 	ConfigRow  *config;
 	StorageScope scope;
 
-	check_tenant(tenant);
+	check_tenant(tenant, name);
 	validate_connection_name(name);
 	storage_open(&scope);
 	config = storage_get_config(tenant, name);
@@ -131,7 +133,7 @@ config_list(const char *tenant)
 	ListCell   *cell;
 	StorageScope scope;
 
-	check_tenant(tenant);
+	check_tenant(tenant, NULL);
 	storage_open(&scope);
 	configs = storage_list_configs(tenant);
 	storage_close(&scope);
@@ -157,8 +159,9 @@ config_delete(const char *tenant, const char *name)
 	StringInfoData out;
 	bool		first = true;
 
-	check_tenant(tenant);
+	check_tenant(tenant, name);
 	validate_connection_name(name);
+	PreventCommandIfReadOnly("dbx_delete_database_config()");
 	storage_open(&scope);
 	found = storage_delete_config(tenant, name, &id);
 	if (found)
@@ -192,7 +195,7 @@ config_create_with_credentials(const char *tenant, JsonNode *body)
 	StringInfoData out;
 	bool		first = true;
 
-	check_tenant(tenant);
+	check_tenant(tenant, NULL);
 	database_config_from_one_call(body, &request, &client_id, &client_secret);
 
 	storage_open(&scope);
@@ -230,7 +233,7 @@ dbx_create_database_config(PG_FUNCTION_ARGS)
 	JsonNode   *body = NULL;
 
 	/* The tenant is checked before the body, whatever state the body is in. */
-	check_tenant(tenant);
+	check_tenant(tenant, NULL);
 	if (!PG_ARGISNULL(1))
 	{
 		text	   *json = PG_GETARG_TEXT_PP(1);

@@ -47,10 +47,11 @@ credentials_store(const char *tenant, const char *name, const text *client_id,
 	bool		found;
 	bool		replaced;
 
-	check_tenant(tenant);
+	check_tenant(tenant, name);
 	validate_connection_name(name);
 	validate_client_id(client_id);
 	validate_client_secret(client_secret);
+	PreventCommandIfReadOnly("dbx_store_oauth_credentials()");
 
 	key = keyring_newest();
 	context = credentials_seal_context(tenant, name, text_to_cstring(client_id));

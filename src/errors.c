@@ -382,11 +382,20 @@ entry_of_message(const char *message)
 	return -1;
 }
 
+const char *
+dbx_error_label(const char *message, int sqlstate)
+{
+	int			id = entry_of_message(message);
+
+	return id >= 0 ? catalog[id].code : psprintf("SQLSTATE %s", unpack_sql_state(sqlstate));
+}
+
 /* Errors that say "try again", not "you did something wrong". */
 static bool
 is_transient(int sqlstate)
 {
 	return sqlstate == ERRCODE_QUERY_CANCELED ||
+		sqlstate == ERRCODE_READ_ONLY_SQL_TRANSACTION ||	/* a standby, say */
 		sqlstate == ERRCODE_T_R_SERIALIZATION_FAILURE ||
 		sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED ||
 		sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||

@@ -65,10 +65,17 @@ typedef enum DbxErrorId
  * The vendor envelope {"successful": false, "error": "..."} and HTTP status
  * for a caught error.  A catalog error keeps its message and status; any
  * other error becomes DS_FORBIDDEN (42501), DS_SERVICE_UNAVAILABLE
- * (cancellation, serialization failure, deadlock, resource exhaustion) or
- * DS_INTERNAL_ERROR, so that nothing internal reaches a client.
+ * (cancellation, a read-only transaction, serialization failure, deadlock,
+ * resource exhaustion) or DS_INTERNAL_ERROR, so that nothing internal
+ * reaches a client.
  */
 extern char *dbx_error_response(const char *message, int sqlstate, int *http_status);
+
+/*
+ * What to call a caught error in the audit trail: its catalog code, or for
+ * any other error "SQLSTATE <code>" (its text may name internals).
+ */
+extern const char *dbx_error_label(const char *message, int sqlstate);
 
 /* Raise again an error caught earlier (its message "Code: ..."), with its entry's hint. */
 extern void dbx_reraise(int sqlstate, const char *message) pg_attribute_noreturn();

@@ -84,7 +84,11 @@ check_regular_file(const char *path, const struct stat *st)
 								  DBX_ERR_KEY_FILE_INSECURE);
 }
 
-/* Refuse a key file others can read, or one inside the data directory. */
+/*
+ * Refuse a key file others can read, or one inside the data directory, or
+ * one with other names (a hard link in the data directory would be in its
+ * base backups).
+ */
 static void
 check_protection(const char *path, const struct stat *st)
 {
@@ -95,6 +99,10 @@ check_protection(const char *path, const struct stat *st)
 	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0)
 		dbx_raise_with_log_detail(psprintf("key file \"%s\" has permissions %04o; it must allow no group or other access",
 										   path, (unsigned int) (st->st_mode & 07777)),
+								  DBX_ERR_KEY_FILE_INSECURE);
+	if (st->st_nlink != 1)
+		dbx_raise_with_log_detail(psprintf("key file \"%s\" has %lu hard links; it must have one name only",
+										   path, (unsigned long) st->st_nlink),
 								  DBX_ERR_KEY_FILE_INSECURE);
 	if (realpath(path, real_file) == NULL)
 		raise_unreadable(path, "resolve");

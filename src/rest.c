@@ -129,7 +129,7 @@ check_expiry_claim(const JsonNode *claims)
  * the operations act for it (and name the token's subject in the audit trail).
  */
 static void
-check_tenant_claim(const JsonNode *claims, const char *tenant)
+check_tenant_claim(const JsonNode *claims, const char *tenant, const char *connection)
 {
 	JsonNode   *tenants = json_member(claims, "tenants");
 	JsonNode   *subject = json_member(claims, "sub");
@@ -143,7 +143,7 @@ check_tenant_claim(const JsonNode *claims, const char *tenant)
 				authz_set_rest_tenant(tenant);
 				return;
 			}
-	audit_failure("access_denied", tenant, NULL, "DS_ACCESS_DENIED");
+	audit_failure("access_denied", tenant, connection, "DS_ACCESS_DENIED");
 	dbx_raise(DBX_ERR_ACCESS_DENIED, tenant);
 }
 
@@ -209,13 +209,12 @@ run_route(void *arg)
 	check_session();
 	check_expiry_claim(claims);
 	request.tenant = path_segment(headers, "x-dbx-tenant");
-	validate_tenant(request.tenant);
-	check_tenant_claim(claims, request.tenant);
 	if (call->inputs & WITH_CONNECTION)
-	{
 		request.connection = path_segment(headers, "x-dbx-connection");
+	validate_tenant(request.tenant);
+	check_tenant_claim(claims, request.tenant, request.connection);
+	if (call->inputs & WITH_CONNECTION)
 		validate_connection_name(request.connection);
-	}
 	if (call->inputs & WITH_BODY)
 		request.body = parse_body(PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0));
 	call->body = call->handler(&request, &call->status);

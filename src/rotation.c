@@ -6,6 +6,7 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 
@@ -113,6 +114,7 @@ dbx_reencrypt_credentials(PG_FUNCTION_ARGS)
 	bool		more;
 	char	   *summary;
 
+	PreventCommandIfReadOnly("dbx_reencrypt_credentials()");
 	key = *keyring_newest();	/* a copy: the keyring may be reread */
 	do
 	{

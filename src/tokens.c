@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
 
@@ -95,7 +96,7 @@ mint_with_stored_credentials(void *arg, AccessToken *token, bool *shareable)
 		error = CopyErrorData();
 		MemoryContextSwitchTo(context);
 		audit_failure("token_request_failed", name->tenant, name->connection,
-					  pnstrdup(error->message, strcspn(error->message, ";")));
+					  dbx_error_label(error->message, error->sqlerrcode));
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -111,7 +112,7 @@ access_token_body(const char *tenant, const char *connection)
 	StringInfoData out;
 	bool		first = true;
 
-	check_tenant(tenant);
+	check_tenant(tenant, connection);
 	validate_connection_name(connection);
 	token = token_cache_get(tenant, connection, false, mint_with_stored_credentials, &name,
 							&expires_at);
@@ -172,14 +173,20 @@ connection_test_body(const char *tenant, const char *connection)
 	StringInfoData out;
 	bool		first = true;
 
-	check_tenant(tenant);
+	check_tenant(tenant, connection);
 	validate_connection_name(connection);
+	PreventCommandIfReadOnly("dbx_test_connection()");	/* success is written */
 	test.row = load_connection(&test.name, false);
 	error = run_in_subtransaction(run_connection_test, &test);
 	if (error != NULL)
 	{
-		/* What the test found is an answer; anything else (a cancel) is an error. */
-		if (strncmp(error->message, "Code: ", 6) != 0)
+		/*
+		 * What the test found is an answer; anything else (a cancel, the
+		 * config deleted meanwhile) is an error.
+		 */
+		if (strncmp(error->message, "Code: ", 6) != 0 ||
+			strcmp(dbx_error_label(error->message, error->sqlerrcode),
+				   "DS_CONNECTION_NOT_FOUND") == 0)
 			ReThrowError(error);
 		test.problem = pstrdup(catalog_text(error->message));
 	}

@@ -7,6 +7,7 @@ times vary) and content type it expects.  At the end it checks that every
 error the REST layer answers with was produced, and that no secret used
 here appears in any log of the stack.  Run by test/http.sh."""
 import base64
+import gzip
 import hashlib
 import hmac
 import http.client
@@ -307,6 +308,14 @@ def test_paths():
            body=envelope("DS_UNSUPPORTED_MEDIA_TYPE"))
     expect("form body", request("POST", path, "clientId=a&clientSecret=b", content_type="application/x-www-form-urlencoded"), 415,
            body=envelope("DS_UNSUPPORTED_MEDIA_TYPE"))
+    compressed = gzip.compress(json.dumps({"clientId": "a", "clientSecret": secret("gzip")}).encode())
+    expect("a gzip body", request("POST", path, compressed, headers={"Content-Encoding": "gzip"}), 415,
+           body=envelope("DS_UNSUPPORTED_MEDIA_TYPE"))
+    expect("a JSON body that says it is gzip", request("POST", path, {"clientId": "a", "clientSecret": secret("gzip2")},
+                                                       headers={"Content-Encoding": "gzip"}), 415,
+           body=envelope("DS_UNSUPPORTED_MEDIA_TYPE"))
+    expect("Content-Encoding: identity", request("POST", path, {"clientId": "a", "clientSecret": secret("identity")},
+                                                 headers={"Content-Encoding": "identity"}), 200, pattern=STORED % "my-databricks-connection")
     expect("application/json with a charset", request("POST", path, {"clientId": "a", "clientSecret": secret("charset")},
                                                       content_type="application/json;charset=UTF-8"), 200, pattern=STORED % "my-databricks-connection")
     expect("content type in capitals", request("POST", path, {"clientId": "a", "clientSecret": secret("caps")},
@@ -377,10 +386,10 @@ def test_authentication():
            401, body=envelope("DS_AUTH_TOKEN_INVALID"))
     expect("claims our parser refuses (\\u0000)", request("GET", path, auth=token({"role": "dbx_oauth_api", "tenants": [TENANT], "sub": "a\u0000b"})),
            401, body=envelope("DS_AUTH_TOKEN_INVALID"))
-    expect("a signed token without a role", request("GET", path, auth=token({"tenants": [TENANT]})),
-           403, body=envelope("DS_FORBIDDEN"))
+    expect("a signed token without a role: 403, no challenge", request("GET", path, auth=token({"tenants": [TENANT]})),
+           403, body=envelope("DS_FORBIDDEN"), headers={"WWW-Authenticate": None})
     expect("a signed token for the anonymous role", request("GET", path, auth=token({"role": "dbx_api_anon", "tenants": [TENANT]})),
-           403, body=envelope("DS_FORBIDDEN"))
+           403, body=envelope("DS_FORBIDDEN"), headers={"WWW-Authenticate": None})
     expect("an Authorization header with a byte that is not ASCII", request("GET", path, headers={"Authorization": "Bearer \xff"}),
            400, body=envelope("DS_BAD_REQUEST"))
     expect("no token", request("GET", path, auth=None), 401, body=envelope("DS_AUTH_TOKEN_REQUIRED"))
@@ -410,6 +419,14 @@ def test_authentication():
     while (out := psql(query)) == "" and time.time() < deadline:
         time.sleep(0.2)
     check("the trail keeps its first 126 bytes: 65 whole characters", out == "126 65", out)
+    for name, segment in [("my-conn", "my%2Dconn"), (None, "%FF")]:
+        expect(f"a denied request for connection {segment}", request("GET", f"{CONFIGS}/{segment}", auth=token({"role": "dbx_oauth_api", "sub": f"deny {segment}"})),
+               403, body=envelope("DS_ACCESS_DENIED", TENANT))
+        query = f"SELECT coalesce(connection_name, '(none)') FROM dbx_oauth.audit_log WHERE jwt_subject = 'deny {segment}'"
+        deadline = time.time() + 10
+        while (out := psql(query)) == "" and time.time() < deadline:
+            time.sleep(0.2)
+        check(f"its audit line names the connection, decoded ({segment}), if it is valid text", out == (name or "(none)"), out)
 
 
 def test_spoofing():

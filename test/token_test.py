@@ -361,21 +361,106 @@ def test_connection_test():
     expect_error("an unknown connection is an error, not a test result", sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'nope')"),
                  "42704", message("DS_CONNECTION_NOT_FOUND", ["nope", TENANT], f"Connection not found. No connection named nope exists for tenant {TENANT}."))
 
+    # Deleted after the test's snapshot was taken, before its token request.
+    create_connection("gone")
+    store("gone")
+    tester = Session()
+    tester.run("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+    sql(f"SELECT dbx_oauth.dbx_delete_database_config('{TENANT}', 'gone')")
+    out = tester.run(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'gone')")
+    check("a config deleted meanwhile is an error too", out.startswith("ERROR:  42704: Code: DS_CONNECTION_NOT_FOUND; Message parameters: [gone, "), out)
+    tester.run("ROLLBACK")
+    tester.close()
+
+    before = token_requests()
+    expect_error("a read-only transaction cannot test a connection (success is written)",
+                 sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c1')", settings=["default_transaction_read_only = on"]),
+                 "25006", "cannot execute dbx_test_connection() in a read-only transaction")
+    count_since("and sends no request", before, 0)
+
+
+def jwt(claims):
+    return subprocess.run(["python3", os.path.join(os.path.dirname(__file__), "..", "scripts", "jwt.py"),
+                           os.environ["DBX_JWT_SECRET_FILE"], json.dumps(claims)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def route(method, path, token, timeout=30):
+    """A request through nginx; returns (status, content type, body)."""
+    conn = http.client.HTTPConnection(BASE.hostname, BASE.port, timeout=timeout)
+    conn.request(method, path, headers={"Authorization": f"Bearer {token}"})
+    response = conn.getresponse()
+    body = response.read().decode()
+    conn.close()
+    return response.status, response.getheader("Content-Type"), body
+
+
+def post_test(tenant, name, token, timeout=30):
+    """POST .../{name}/test through nginx; returns (status, body), checking the content type."""
+    status, content_type, body = route("POST", f"/reltio/api/tenants/{tenant}/interactions/database-configs/{name}/test",
+                                       token, timeout)
+    return status, body if content_type == "application/json; charset=utf-8" else f"content type {content_type}: {body}"
+
 
 def test_route():
     """POST .../{connectionName}/test through nginx: always 200 with the result."""
-    token = subprocess.run(["python3", os.path.join(os.path.dirname(__file__), "..", "scripts", "jwt.py"),
-                            os.environ["DBX_JWT_SECRET_FILE"], json.dumps({"role": "dbx_oauth_api", "tenants": [TENANT]})],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    token = jwt({"role": "dbx_oauth_api", "tenants": [TENANT]})
     for name, expected in [("c1", '{"status": "success", "data": {"connected": true, "databaseType": "DATABRICKS", "message": "Connection successful"}}'),
                            ("c2", '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: SQL warehouse no-such-warehouse does not exist in the workspace"}}')]:
-        conn = http.client.HTTPConnection(BASE.hostname, BASE.port, timeout=30)
-        conn.request("POST", f"/reltio/api/tenants/{TENANT}/interactions/database-configs/{name}/test",
-                     headers={"Authorization": f"Bearer {token}"})
-        response = conn.getresponse()
-        body = response.read().decode()
-        check(f"POST /{name}/test", response.status == 200 and body == expected and
-              response.getheader("Content-Type") == "application/json; charset=utf-8", f"{response.status} {body}")
+        status, body = post_test(TENANT, name, token)
+        check(f"POST /{name}/test", (status, body) == (200, expected), f"{status} {body}")
+
+
+def test_route_limits():
+    """Connection tests over REST take at most 2 of PostgREST's pooled connections per tenant and 4 in all."""
+    tenants = [TENANT, "limitTenantB", "limitTenantC"]
+    for tenant in tenants:
+        body = json.dumps({"connection_name": "lim", "database_type": "DATABRICKS", "databricks_config": {
+            "workspace": {"workspace_url": STANDIN}, "sql_warehouse": {"warehouse_id": "abc123def456"},
+            "share_info": {"shared_catalog_name": "s"}, "auth_type": "OAUTH_M2M"}})
+        sql(f"SELECT dbx_oauth.dbx_delete_database_config('{tenant}', 'lim') "
+            f"WHERE EXISTS (SELECT FROM dbx_oauth.database_configs WHERE tenant_id = '{tenant}' AND connection_name = 'lim')")
+        assert sql(f"SELECT dbx_oauth.dbx_create_database_config('{tenant}', '{body}')")[1] is None
+        assert sql(f"SELECT dbx_oauth.dbx_store_oauth_credentials('{tenant}', 'lim', 'standin-client', '{SECRET}')")[1] is None
+    token = jwt({"role": "dbx_oauth_api", "tenants": tenants})
+    standin("/control/config", {"delay": 3})
+    busy = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%test_connection%' AND state = 'active' AND pid <> pg_backend_pid()"
+    connected = '{"status": "success", "data": {"connected": true, "databaseType": "DATABRICKS", "message": "Connection successful"}}'
+    unavailable = json.dumps({"successful": False, "error": message("DS_SERVICE_UNAVAILABLE", [], "Service unavailable. The request could not be completed now; try again later.")})
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            slow = [pool.submit(post_test, tenant, "lim", token) for tenant in (TENANT, TENANT, tenants[1], tenants[1])]
+            check("four tests run at once", wait_until(busy, "4") == "4")
+            check("a third test for one tenant: 503 at once", post_test(TENANT, "lim", token) == (503, unavailable))
+            check("another spelling of the tenant counts as the same tenant",
+                  post_test("%" + TENANT[0].encode().hex() + TENANT[1:], "lim", token) == (503, unavailable))
+            check("a fifth test in all: 503 at once", post_test(tenants[2], "lim", token) == (503, unavailable))
+            status, _, _ = route("GET", f"/reltio/api/tenants/{tenants[2]}/interactions/database-configs", token)
+            check("the other routes still answer", status == 200, status)
+            check("the four tests that ran answer", [f.result() for f in slow] == [(200, connected)] * 4, [f.result() for f in slow])
+    finally:
+        standin("/control/config", {"delay": 0})
+    check("then tests run again", post_test(tenants[2], "lim", token) == (200, connected))
+
+
+def test_slow_route():
+    """A test slower than nginx's default read timeout (60 s) still gets its answer."""
+    sql("ALTER SYSTEM SET dbx_oauth.request_timeout = '90s'")
+    sql("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    create_connection("slow")
+    store("slow")
+    standin("/control/config", {"delay": 62})
+    try:
+        token = jwt({"role": "dbx_oauth_api", "tenants": [TENANT]})
+        started = time.time()
+        status, body = post_test(TENANT, "slow", token, timeout=120)
+        check("POST /slow/test after 62 s: 200, connected", (status, body) == (200, '{"status": "success", "data": {"connected": true, "databaseType": "DATABRICKS", "message": "Connection successful"}}')
+              and time.time() - started >= 62, f"{status} {body} after {time.time() - started:.1f} s")
+    finally:
+        standin("/control/config", {"delay": 0})
+        sql("ALTER SYSTEM RESET dbx_oauth.request_timeout")
+        sql("SELECT pg_reload_conf()")
 
 
 def test_rotation():
@@ -578,7 +663,9 @@ def test_audit_writers():
     check("a denial in a ninth database", deny(databases[8]) == "42501")
     out = wait_until(audited, "1", database=databases[8])
     check("is in its trail: the queues of idle databases were freed", out == "1", out)
-    for database in databases:
+    _, err, _ = sql(f"DROP DATABASE {databases[8]}")
+    check("its writer leaves in time for DROP DATABASE, which waits 5 s", err is None, err)
+    for database in databases[:8]:
         sql(f"DROP DATABASE {database} WITH (FORCE)")
 
 
@@ -586,7 +673,7 @@ def test_audit():
     """Failed token requests are in the audit trail, with their code and never a secret or token."""
     time.sleep(1.5)         # the audit writer runs on its own
     out, _, _ = sql(f"SELECT count(*) FROM dbx_oauth.audit_log WHERE action = 'token_request_failed' AND tenant_id = '{TENANT}' "
-                    "AND detail = 'Code: DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED' AND outcome = 'failed'")
+                    "AND detail = 'DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED' AND outcome = 'failed'")
     check("rejected credentials were audited", out != "" and int(out) >= 2, out)
     out, _, _ = sql("SELECT count(*) FROM dbx_oauth.audit_log l WHERE l::text ~ 'standin-secret|revoked-secret|standin-token'")
     check("no secret or token in the trail", out == "0", out)
@@ -609,7 +696,7 @@ def test_coverage():
 
 def main():
     run((test_cache, test_single_flight, test_early_refresh, test_failures, test_egress,
-         test_privileges, test_connection_test, test_route, test_rotation, test_committed_only,
+         test_privileges, test_connection_test, test_route, test_route_limits, test_slow_route, test_rotation, test_committed_only,
          test_mint_failures_and_cancels, test_short_lived_tokens, test_rotation_races, test_audit_writers,
          test_audit, test_logs, test_coverage))
 
