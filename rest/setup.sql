@@ -24,3 +24,9 @@ GRANT dbx_api_anon, dbx_oauth_api TO dbx_authenticator;
 -- log_statement or log_min_duration_statement say.
 ALTER ROLE dbx_authenticator SET log_parameter_max_length = 0;
 ALTER ROLE dbx_authenticator SET log_parameter_max_length_on_error = 0;
+
+-- A request waits at most 5 s for a row lock (a long transaction holding a
+-- config's row, a re-encryption run inside a transaction block), then
+-- answers 503: waiting longer would hold one of PostgREST's pooled
+-- connections, which every tenant shares.
+ALTER ROLE dbx_authenticator SET lock_timeout = '5s';

@@ -25,6 +25,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -96,8 +97,8 @@ audit_set_subject(const char *subject)
 
 /*
  * Copy src into dst of size bytes, cut on a character boundary; a value
- * that is not valid in the database encoding (a path segment decoded from
- * URL escapes, before validation) is left out.
+ * that is not valid in the database encoding is left out, so that the line
+ * can always be written, dumped and restored.
  */
 static void
 copy_clipped(char *dst, const char *src, size_t size)
@@ -198,14 +199,26 @@ start_waiting_writers(void)
 		start_writer(waiting[i]);
 }
 
-/* Say in the server log what could not be queued. */
+/*
+ * Say in the server log what could not be queued, on one line: the names in
+ * it are JSON strings, so that a line break or a quote in one cannot forge
+ * a line.
+ */
 static void
 log_event(const AuditEvent *event, const char *why)
 {
+	StringInfoData names;
+
+	initStringInfo(&names);
+	appendStringInfoString(&names, "actor ");
+	escape_json(&names, NameStr(event->actor));
+	appendStringInfoString(&names, ", tenant ");
+	escape_json(&names, event->tenant);
+	appendStringInfoString(&names, ", connection ");
+	escape_json(&names, event->connection);
 	ereport(LOG,
-			errmsg("dbx_oauth audit event not recorded (%s): %s %s by %s, tenant \"%s\", connection \"%s\", %s",
-				   why, event->action, event->outcome, NameStr(event->actor), event->tenant,
-				   event->connection, event->detail));
+			errmsg("dbx_oauth audit event not recorded (%s): %s %s, %s, %s",
+				   why, event->action, event->outcome, names.data, event->detail));
 }
 
 void
@@ -213,6 +226,7 @@ audit_failure(const char *action, const char *tenant, const char *connection, co
 {
 	AuditEvent	event;
 	AuditQueue *queue;
+	bool		queued = false;
 	bool		need_writer = false;
 	Latch	   *latch = NULL;
 
@@ -231,6 +245,7 @@ audit_failure(const char *action, const char *tenant, const char *connection, co
 	{
 		queue->events[(queue->head + queue->count) % AUDIT_QUEUE_LENGTH] = event;
 		queue->count++;
+		queued = true;
 		latch = queue->worker_latch;
 		if (queue->worker_pid == 0 &&
 			(queue->worker_requested == 0 ||
@@ -243,8 +258,8 @@ audit_failure(const char *action, const char *tenant, const char *connection, co
 	}
 	LWLockRelease(shared->lock);
 
-	if (queue == NULL || queue->database != MyDatabaseId)
-		log_event(&event, "too many databases");
+	if (!queued)
+		log_event(&event, queue == NULL ? "too many databases" : "the queue is full");
 	else if (latch != NULL)
 		SetLatch(latch);
 	if (need_writer && !start_writer(MyDatabaseId))

@@ -147,7 +147,14 @@ authorize_tenant(const char *tenant, const char *connection)
 		return;
 	if (rest_tenant == NULL && granted(role, tenant))
 		return;
-	audit_failure("access_denied", tenant, connection, "DS_ACCESS_DENIED");
+	deny_tenant(tenant, connection);
+}
+
+void
+deny_tenant(const char *tenant, const char *connection)
+{
+	audit_failure("access_denied", tenant, is_connection_name(connection) ? connection : NULL,
+				  "DS_ACCESS_DENIED");
 	dbx_raise(DBX_ERR_ACCESS_DENIED, tenant);
 }
 

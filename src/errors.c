@@ -134,7 +134,7 @@ static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 	[DBX_ERR_KEY_FILE_INSECURE] = {
 		"DS_ENCRYPTION_KEY_FILE_INSECURE", ERRCODE_CONFIG_FILE_ERROR, 500, false, {NULL},
 		"Encryption key file is not protected. The key file must be a regular file outside the data directory that only its owner can read or write.",
-		"Make the server's operating-system user the owner of the key file, run chmod 600 on it, and keep it outside the data directory."
+		"Make the server's operating-system user the owner of the key file, run chmod 600 on it, keep it outside the data directory, and give it no second name (hard link); the server log says which rule it breaks."
 	},
 	[DBX_ERR_KEY_FILE_INVALID] = {
 		"DS_ENCRYPTION_KEY_FILE_INVALID", ERRCODE_CONFIG_FILE_ERROR, 500, false, {"line"},

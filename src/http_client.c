@@ -229,15 +229,26 @@ interruptible_sleep(long ms)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* When the shared retry budget runs out; 0 when each request has its own. */
+static TimestampTz shared_deadline = 0;
+
+void
+http_share_budget(bool share)
+{
+	shared_deadline = share ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), dbx_retry_budget_ms) : 0;
+}
+
 /*
- * No attempt starts once dbx_oauth.retry_budget has passed since the first,
- * and no wait is begun that would end after it: a request takes at most the
- * budget plus one attempt.
+ * No retry starts once dbx_oauth.retry_budget has passed since the first
+ * attempt, and no wait is begun that would end after it: a request takes at
+ * most the budget plus one attempt.
  */
 void
 http_send(const HttpRequest *request, HttpResponse *response)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), dbx_retry_budget_ms);
+	TimestampTz deadline = shared_deadline != 0 ? shared_deadline :
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), dbx_retry_budget_ms);
 	long		backoff_ms = FIRST_BACKOFF_MS;
 
 	ensure_curl();

@@ -34,4 +34,12 @@ typedef struct HttpResponse
  */
 extern void http_send(const HttpRequest *request, HttpResponse *response);
 
+/*
+ * Between http_share_budget(true) and http_share_budget(false), the requests
+ * sent share one retry budget, counted from the first call: a connection
+ * test's token request and warehouse check take at most the budget and two
+ * attempts together.
+ */
+extern void http_share_budget(bool share);
+
 #endif

@@ -18,8 +18,10 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/acl.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -46,6 +48,12 @@ typedef struct RestRequest
 
 /* Runs one route; returns the response body and sets *status if not 200. */
 typedef char *(*RestHandler) (RestRequest *request, int *status);
+
+/* Connection tests at once over REST, and the advisory locks that count them. */
+#define TESTS_PER_TENANT 2
+#define TESTS_IN_ALL 4
+#define TENANT_TESTS_LOCK_SPACE 0x44425854	/* "DBXT" */
+#define TESTS_LOCK_SPACE 0x44425847 /* "DBXG" */
 
 /* What a route reads besides the tenant. */
 #define WITH_CONNECTION 0x1
@@ -143,8 +151,7 @@ check_tenant_claim(const JsonNode *claims, const char *tenant, const char *conne
 				authz_set_rest_tenant(tenant);
 				return;
 			}
-	audit_failure("access_denied", tenant, connection, "DS_ACCESS_DENIED");
-	dbx_raise(DBX_ERR_ACCESS_DENIED, tenant);
+	deny_tenant(tenant, connection);
 }
 
 /*
@@ -308,10 +315,38 @@ delete_config(RestRequest *request, int *status)
 	return config_delete(request->tenant, request->connection);
 }
 
-/* POST .../database-configs/{connectionName}/test */
+/*
+ * Take one of "slots" advisory locks (space, first + i) of this database,
+ * held until the transaction ends however it ends; false if all are taken.
+ */
+static bool
+take_slot(uint32 space, uint32 first, int slots)
+{
+	for (int i = 0; i < slots; i++)
+	{
+		LOCKTAG		tag;
+
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, space, first + i, 2);
+		if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * POST .../database-configs/{connectionName}/test.  A test holds one of
+ * PostgREST's pooled connections while it waits on the workspace, and goes
+ * on when its client has gone: TESTS_PER_TENANT may run at once per tenant
+ * and TESTS_IN_ALL in all, counted here, where they run.
+ */
 static char *
 test_connection(RestRequest *request, int *status)
 {
+	uint32		hash = hash_bytes((const unsigned char *) request->tenant, strlen(request->tenant));
+
+	if (!take_slot(TENANT_TESTS_LOCK_SPACE, hash - hash % TESTS_PER_TENANT, TESTS_PER_TENANT) ||
+		!take_slot(TESTS_LOCK_SPACE, 0, TESTS_IN_ALL))
+		dbx_raise(DBX_ERR_SERVICE_UNAVAILABLE);
 	return connection_test_body(request->tenant, request->connection);
 }
 

@@ -79,15 +79,21 @@ static Statement put_credentials = {
 };
 
 static Statement get_connection = {
-	"SELECT workspace_url, warehouse_id, client_id, key_version, client_secret_sealed, xmin"
+	"SELECT workspace_url, warehouse_id, client_id, key_version, client_secret_sealed, xmin,"
+	" connection_id"
 	" FROM dbx_oauth.database_configs WHERE tenant_id = $1 AND connection_name = $2",
 	2, {TEXTOID, TEXTOID}
 };
 
+static Statement lock_config = {
+	"SELECT status FROM dbx_oauth.database_configs WHERE connection_id = $1 FOR NO KEY UPDATE",
+	1, {UUIDOID}
+};
+
 static Statement set_status = {
-	"UPDATE dbx_oauth.database_configs SET status = $3, updated_time = pg_catalog.clock_timestamp()"
-	" WHERE tenant_id = $1 AND connection_name = $2 AND status <> $3",
-	3, {TEXTOID, TEXTOID, TEXTOID}
+	"UPDATE dbx_oauth.database_configs SET status = $2, updated_time = pg_catalog.clock_timestamp()"
+	" WHERE connection_id = $1",
+	2, {UUIDOID, TEXTOID}
 };
 
 static Statement insert_audit = {
@@ -412,17 +418,22 @@ storage_get_connection(const char *tenant, const char *name, bool latest)
 	MemoryContextSwitchTo(old);
 	connection->changed_here =
 		TransactionIdIsCurrentTransactionId(DatumGetTransactionId(column(0, 6, &isnull)));
+	column_uuid(0, 7, &connection->connection_id);
 	return connection;
 }
 
-void
-storage_set_status(const char *tenant, const char *name, const char *status)
+bool
+storage_set_status(const pg_uuid_t *id, const char *status)
 {
-	Datum		values[] = {
-		CStringGetTextDatum(tenant), CStringGetTextDatum(name), CStringGetTextDatum(status)
-	};
+	Datum		values[] = {UUIDPGetDatum(id), CStringGetTextDatum(status)};
+	char	   *current;
 
-	run(&set_status, values);
+	if (run(&lock_config, values) != 1)
+		return false;
+	current = column_text(0, 1);
+	if (strcmp(current, status) != 0)
+		run(&set_status, values);
+	return true;
 }
 
 void

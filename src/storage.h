@@ -92,6 +92,7 @@ extern bool storage_put_credentials(const char *tenant, const char *name, const 
 /* What minting a token and testing a connection read of a config. */
 typedef struct ConnectionRow
 {
+	pg_uuid_t	connection_id;
 	char	   *workspace_url;
 	char	   *warehouse_id;
 	char	   *client_id;		/* NULL without credentials */
@@ -106,8 +107,12 @@ typedef struct ConnectionRow
  */
 extern ConnectionRow *storage_get_connection(const char *tenant, const char *name, bool latest);
 
-/* Set the status of the tenant's connection of that name. */
-extern void storage_set_status(const char *tenant, const char *name, const char *status);
+/*
+ * Set the status of the config with that id, which stays locked until the
+ * transaction ends; false if it is gone (deleted, or replaced by another of
+ * the same name).
+ */
+extern bool storage_set_status(const pg_uuid_t *id, const char *status);
 
 /* The OID of the table of tenant grants. */
 extern Oid storage_grants_table(void);

@@ -15,6 +15,7 @@
 #include "credentials.h"
 #include "databricks.h"
 #include "errors.h"
+#include "http_client.h"
 #include "json_output.h"
 #include "keyring.h"
 #include "storage.h"
@@ -149,10 +150,13 @@ run_connection_test(void *arg)
 	if (test->problem == NULL)
 	{
 		StorageScope scope;
+		bool		found;
 
 		storage_open(&scope);
-		storage_set_status(test->name.tenant, test->name.connection, "ACTIVE");
+		found = storage_set_status(&test->row->connection_id, "ACTIVE");
 		storage_close(&scope);
+		if (!found)
+			dbx_raise(DBX_ERR_CONNECTION_NOT_FOUND, test->name.connection, test->name.tenant);
 	}
 }
 
@@ -177,7 +181,9 @@ connection_test_body(const char *tenant, const char *connection)
 	validate_connection_name(connection);
 	PreventCommandIfReadOnly("dbx_test_connection()");	/* success is written */
 	test.row = load_connection(&test.name, false);
+	http_share_budget(true);
 	error = run_in_subtransaction(run_connection_test, &test);
+	http_share_budget(false);
 	if (error != NULL)
 	{
 		/*

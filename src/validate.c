@@ -144,13 +144,19 @@ validate_tenant(const char *tenant)
 		dbx_raise(DBX_ERR_TENANT_ID_INVALID);
 }
 
+bool
+is_connection_name(const char *name)
+{
+	return name != NULL && strlen(name) <= DBX_CONNECTION_NAME_MAX_CHARS &&
+		is_ascii_alnum(name[0]) && only_characters(name, "._-");
+}
+
 void
 validate_connection_name(const char *name)
 {
 	if (name == NULL || is_blank(name, strlen(name)))
 		dbx_raise(DBX_ERR_CONNECTION_NAME_REQUIRED);
-	if (strlen(name) > DBX_CONNECTION_NAME_MAX_CHARS || !is_ascii_alnum(name[0]) ||
-		!only_characters(name, "._-"))
+	if (!is_connection_name(name))
 		dbx_raise(DBX_ERR_CONNECTION_NAME_INVALID);
 }
 

@@ -17,6 +17,9 @@ extern bool has_control_character(const char *s, int len);
 
 extern void validate_tenant(const char *tenant);
 extern void validate_connection_name(const char *name);
+
+/* Whether validate_connection_name would accept the name. */
+extern bool is_connection_name(const char *name);
 extern void validate_client_id(const text *client_id);
 extern void validate_client_secret(const text *client_secret);
 /*

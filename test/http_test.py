@@ -419,14 +419,14 @@ def test_authentication():
     while (out := psql(query)) == "" and time.time() < deadline:
         time.sleep(0.2)
     check("the trail keeps its first 126 bytes: 65 whole characters", out == "126 65", out)
-    for name, segment in [("my-conn", "my%2Dconn"), (None, "%FF")]:
+    for name, segment in [("my-conn", "my%2Dconn"), (None, "%FF"), (None, "a%0D%0Ainject")]:
         expect(f"a denied request for connection {segment}", request("GET", f"{CONFIGS}/{segment}", auth=token({"role": "dbx_oauth_api", "sub": f"deny {segment}"})),
                403, body=envelope("DS_ACCESS_DENIED", TENANT))
         query = f"SELECT coalesce(connection_name, '(none)') FROM dbx_oauth.audit_log WHERE jwt_subject = 'deny {segment}'"
         deadline = time.time() + 10
         while (out := psql(query)) == "" and time.time() < deadline:
             time.sleep(0.2)
-        check(f"its audit line names the connection, decoded ({segment}), if it is valid text", out == (name or "(none)"), out)
+        check(f"its audit line names the connection, decoded ({segment}), if it is a valid name", out == (name or "(none)"), out)
 
 
 def test_spoofing():
@@ -491,6 +491,26 @@ def test_server_side_failures():
     finally:
         psql("ALTER TABLE dbx_oauth.database_configs_moved RENAME TO database_configs")
     expect("and back to normal", request("GET", CONFIGS), 200, pattern=r'\{"successful": true, "result": \[.*\]\}')
+
+    # A config row locked by a long transaction: a store waits 5 s at most.
+    holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE, text=True)
+    holder.stdin.write("BEGIN; SELECT FROM dbx_oauth.database_configs WHERE connection_name = 'my-databricks-connection' FOR UPDATE;\n"
+                       "SELECT pg_sleep(30);\n")
+    holder.stdin.flush()
+    try:
+        deadline = time.time() + 10
+        while psql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                   "WHERE l.locktype = 'transactionid' AND a.query LIKE '%pg_sleep%'") == "0" and time.time() < deadline:
+            time.sleep(0.1)
+        started = time.time()
+        reply = request("POST", path, {"clientId": "a", "clientSecret": secret("locked")})
+        took = time.time() - started
+        expect("a store behind a row lock: 503 after lock_timeout", reply, 503, body=envelope("DS_SERVICE_UNAVAILABLE"))
+        check("after 5 s, not the holder's 30", 4.5 < took < 10, f"{took:.1f} s")
+    finally:
+        psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30);'")
+        holder.kill()
+        holder.wait()
 
 
 def test_statement_logging():

@@ -372,6 +372,20 @@ def test_connection_test():
     tester.run("ROLLBACK")
     tester.close()
 
+    # Deleted while the warehouse is checked, and created again under the same name.
+    create_connection("gone")
+    store("gone")
+    standin("/control/script", {"warehouse": [{"status": 200, "body": {"id": "abc123def456"}, "delay": 2}]})
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(sql, f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'gone')")
+        time.sleep(1)
+        create_connection("gone", warehouse="no-such-warehouse")
+        _, error, state = testing.result()
+    check("a config deleted during the warehouse check is an error",
+          state == "42704" and (error or "").startswith("Code: DS_CONNECTION_NOT_FOUND; Message parameters: [gone, "), error)
+    check("and the new config of that name stays PENDING",
+          sql(f"SELECT status FROM dbx_oauth.database_configs WHERE connection_name = 'gone'")[0] == "PENDING")
+
     before = token_requests()
     expect_error("a read-only transaction cannot test a connection (success is written)",
                  sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c1')", settings=["default_transaction_read_only = on"]),
@@ -412,7 +426,8 @@ def test_route():
 
 
 def test_route_limits():
-    """Connection tests over REST take at most 2 of PostgREST's pooled connections per tenant and 4 in all."""
+    """Connection tests over REST take at most 2 of PostgREST's pooled connections per tenant and 4 in all,
+    counted where they run: a client that leaves does not free its test's connection."""
     tenants = [TENANT, "limitTenantB", "limitTenantC"]
     for tenant in tenants:
         body = json.dumps({"connection_name": "lim", "database_type": "DATABRICKS", "databricks_config": {
@@ -438,9 +453,39 @@ def test_route_limits():
             status, _, _ = route("GET", f"/reltio/api/tenants/{tenants[2]}/interactions/database-configs", token)
             check("the other routes still answer", status == 200, status)
             check("the four tests that ran answer", [f.result() for f in slow] == [(200, connected)] * 4, [f.result() for f in slow])
+        sql(f"SELECT dbx_oauth.dbx_store_oauth_credentials('{TENANT}', 'lim', 'standin-client', '{SECRET}')")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            left = [pool.submit(lambda: post_test(TENANT, "lim", token, timeout=0.5)) for _ in range(2)]
+            for future in left:
+                try:
+                    future.result()
+                except (TimeoutError, OSError):
+                    pass
+        check("two tests whose clients left still run", wait_until(busy, "2") == "2")
+        check("and still count: a third for the tenant gets 503", post_test(TENANT, "lim", token) == (503, unavailable))
+        check("until they end", wait_until(busy, "0") == "0")
     finally:
         standin("/control/config", {"delay": 0})
-    check("then tests run again", post_test(tenants[2], "lim", token) == (200, connected))
+    check("then tests run again", post_test(TENANT, "lim", token) == (200, connected))
+
+
+def test_shared_budget():
+    """A connection test's token request and warehouse check share one retry budget (5 s here)."""
+    standin("/control/reset", {})
+    create_connection("budget")
+    store("budget")
+    standin("/control/script", {"token": [{"status": 503, "body": {}, "delay": 1.5}] * 2,
+                                "warehouse": [{"status": 503, "body": {}}] * 10})
+    started = time.time()
+    out, error, _ = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'budget')")
+    took = time.time() - started
+    check("a token late in the budget, then a warehouse that answers 503",
+          out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: the SQL warehouses API answered HTTP 503"}}', out or error)
+    stats = standin("/control/stats")
+    check("the warehouse check retried only in what was left of the budget",
+          stats["token_requests"] == 3 and stats["warehouse_requests"] <= 2 and took < 6.5,
+          f"{stats['token_requests']} token and {stats['warehouse_requests']} warehouse requests in {took:.1f} s")
+    standin("/control/reset", {})
 
 
 def test_slow_route():
@@ -669,6 +714,26 @@ def test_audit_writers():
         sql(f"DROP DATABASE {database} WITH (FORCE)")
 
 
+def test_audit_overflow():
+    """Denials beyond the queue (256 a database) go to the server log, one line each, names escaped."""
+    role = '"dbx flood\nprobe"'
+    sql(f"DO $$BEGIN CREATE ROLE {role} NOLOGIN IN ROLE dbx_oauth_writer; EXCEPTION WHEN duplicate_object THEN NULL; END$$")
+    log = os.path.join(STACK_DIR, "postgresql.log")
+    start = os.path.getsize(log)
+    sql("DO $$BEGIN FOR i IN 1..1000 LOOP BEGIN PERFORM dbx_oauth.dbx_get_database_config('floodTenant', 'flood-' || i); "
+        "EXCEPTION WHEN insufficient_privilege THEN NULL; END; END LOOP; END$$", role=role)
+    writers = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbx_oauth audit writer'"
+    check("the writer drains the queue and leaves", wait_until(writers, "0") == "0")
+    audited = int(sql("SELECT count(*) FROM dbx_oauth.audit_log WHERE action = 'access_denied' "
+                      "AND actor = E'dbx flood\\nprobe' AND tenant_id = 'floodTenant' AND connection_name LIKE 'flood-%'")[0])
+    with open(log, encoding="utf-8", errors="replace") as f:
+        f.seek(start)
+        logged = sum(1 for line in f if "dbx_oauth audit event not recorded (the queue is full): access_denied denied, "
+                     'actor "dbx flood\\nprobe", tenant "floodTenant", connection "flood-' in line)
+    check("1000 denials: each in the trail or in the log", audited + logged == 1000 and logged > 0,
+          f"{audited} in the trail, {logged} in the log")
+
+
 def test_audit():
     """Failed token requests are in the audit trail, with their code and never a secret or token."""
     time.sleep(1.5)         # the audit writer runs on its own
@@ -696,8 +761,8 @@ def test_coverage():
 
 def main():
     run((test_cache, test_single_flight, test_early_refresh, test_failures, test_egress,
-         test_privileges, test_connection_test, test_route, test_route_limits, test_slow_route, test_rotation, test_committed_only,
-         test_mint_failures_and_cancels, test_short_lived_tokens, test_rotation_races, test_audit_writers,
+         test_privileges, test_connection_test, test_route, test_route_limits, test_shared_budget, test_slow_route, test_rotation, test_committed_only,
+         test_mint_failures_and_cancels, test_short_lived_tokens, test_rotation_races, test_audit_writers, test_audit_overflow,
          test_audit, test_logs, test_coverage))
 
 
