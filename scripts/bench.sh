@@ -130,7 +130,9 @@ tps() {
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 
-# Requests per second of wrk against a path (POST with a body when given).
+# Requests per second of wrk POSTing a body to a path, where "{n}" in the
+# path becomes a random connection number per request, as in the pgbench
+# scripts (stores on one connection would queue on its row lock).
 rps() {
 	local path=$1 body=${2:-}
 	cat >"$WORK/wrk.lua" <<EOF
@@ -138,9 +140,17 @@ wrk.method = "POST"
 wrk.body = '$body'
 wrk.headers["Authorization"] = "Bearer $JWT"
 wrk.headers["Content-Type"] = "application/json"
+-- Each thread its own sequence of connections.
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("seed", threads) end
+init = function(args) math.randomseed(seed) end
+request = function()
+	local path = string.gsub("$path", "{n}", tostring(math.random(1, $CONNECTIONS)))
+	return wrk.format(nil, path)
+end
 EOF
 	local out
-	out=$(wrk -t 2 -c "$CLIENTS" -d "${SECONDS_PER_RUN}s" -s "$WORK/wrk.lua" "$DBX_BASE_URL$path")
+	out=$(wrk -t 2 -c "$CLIENTS" -d "${SECONDS_PER_RUN}s" -s "$WORK/wrk.lua" "$DBX_BASE_URL")
 	# Only successes count: a run with errors measures nothing.
 	grep -q 'Non-2xx' <<<"$out" && die "POST $path answered errors under load: $(grep Non-2xx <<<"$out")"
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out"
@@ -153,7 +163,7 @@ run_psql -c "SET ROLE bench_writer" -c "SELECT dbx_oauth.dbx_get_access_token('$
 
 # Every measure ROUNDS times, interleaved with its baseline; the medians count.
 declare -A samples
-STORE_PATH="/reltio/api/tenants/$TENANT/interactions/database-configs/c1/databricks/oauth/credentials"
+STORE_PATH="/reltio/api/tenants/$TENANT/interactions/database-configs/c{n}/databricks/oauth/credentials"
 STORE_BODY='{"clientId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "clientSecret": "bench-secret-value-0123456789"}'
 for round in $(seq 1 "$ROUNDS"); do
 	log "round $round of $ROUNDS: pgbench and wrk, $SECONDS_PER_RUN s a run"

@@ -19,7 +19,7 @@ section() { printf '\n## %s\n' "$*"; }
 post() {
 	local path=$1 body=$2
 	printf '$ curl -X POST "$DBX_CONFIGS_URL%s" -H "Authorization: Bearer $DBX_JWT" -H '"'"'Content-Type: application/json'"'"' -d '"'"'%s'"'"'\n' \
-		"$path" "$(tr -s ' \n' ' ' <<<"$body")"
+		"$path" "$(printf %s "$body" | tr -s ' \n' ' ')"
 	curl -sS -X POST "$DBX_CONFIGS_URL$path" -H "Authorization: Bearer $DBX_JWT" \
 		-H 'Content-Type: application/json' -d "$body" -w '\nHTTP %{http_code} %{content_type}\n'
 }

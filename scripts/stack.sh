@@ -31,46 +31,19 @@ wait_for() {
 	die "$what did not come up; see the logs in $STACK_DIR"
 }
 
-# The catalog's error bodies for nginx, as a JSON object of @DS_...@ values
-# quoted for nginx's single-quoted strings.
-error_bodies() {
-	run_psql -At -c "SELECT json_object_agg(code, replace(replace(
-		dbx_oauth.dbx_error_envelope(code)::text, '\\', '\\\\'), '''', '\\'''))
-		FROM dbx_oauth.error_catalog WHERE cardinality(parameters) = 0"
-}
-
-# Render rest/NAME.in into the stack folder with the values of the JSON files given.
-render() {
-	local name=$1
-	shift
-	python3 "$REPO_ROOT/scripts/render.py" "$REPO_ROOT/rest/$name.in" "$@" |
-		as_server_user tee "$STACK_DIR/$name" >/dev/null
-}
-
-start_postgrest() {
-	local admin_port=$1 values=$STACK_DIR/postgrest-values.json
-	printf '{"DATABASE": "postgres", "SOCKET_DIR": "%s", "PG_PORT": "%s", "DIR": "%s", "JWT_SECRET": "%s", "ADMIN_PORT": "%s"}' \
-		"$STACK_DIR" "$PGPORT" "$STACK_DIR" "$(cat "$STACK_DIR/jwt-secret")" "$admin_port" >"$values"
-	render postgrest.conf "$values"
-	rm -f "$values"
-	chmod 600 "$STACK_DIR/postgrest.conf"
+# PostgREST and nginx, configured by scripts/rest-config.sh.
+start_rest() {
+	local http_port=$1 admin_port=$2
+	DBX_REST_JWT_SECRET_FILE=$STACK_DIR/jwt-secret DBX_REST_HTTP_PORT=$http_port \
+		DBX_REST_ADMIN_PORT=$admin_port DBX_REST_EXTRA_LOCATIONS=${DBX_STACK_NGINX_EXTRA:-} \
+		bash "$REPO_ROOT/scripts/rest-config.sh" "$STACK_DIR"
 	cp "$POSTGREST_BIN" "$STACK_DIR/postgrest"
-	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR/postgrest" "$STACK_DIR/postgrest.conf"
+	[ "$(id -u)" = 0 ] && chown postgres: "$STACK_DIR/postgrest"
 	as_server_user setsid "$STACK_DIR/postgrest" "$STACK_DIR/postgrest.conf" \
 		>>"$STACK_DIR/postgrest.log" 2>&1 </dev/null &
 	wait_for PostgREST curl -sf "http://127.0.0.1:$admin_port/ready"
-}
-
-start_nginx() {
-	local port=$1
-	DIR=$STACK_DIR HTTP_PORT=$port EXTRA_LOCATIONS=${DBX_STACK_NGINX_EXTRA:-} python3 -c \
-		'import json, os; print(json.dumps({k: os.environ[k] for k in ("DIR", "HTTP_PORT", "EXTRA_LOCATIONS")}))' \
-		>"$STACK_DIR/nginx-values.json"
-	error_bodies >"$STACK_DIR/error-bodies.json"
-	render nginx.conf "$STACK_DIR/nginx-values.json" "$STACK_DIR/error-bodies.json"
-	as_server_user mkdir -p "$STACK_DIR/nginx-tmp"
 	as_server_user /usr/sbin/nginx -q -p "$STACK_DIR" -c "$STACK_DIR/nginx.conf" -e "$STACK_DIR/nginx-error.log"
-	wait_for nginx curl -s -o /dev/null "http://127.0.0.1:$port/"
+	wait_for nginx curl -s -o /dev/null "http://127.0.0.1:$http_port/"
 }
 
 cmd_start() {
@@ -95,10 +68,9 @@ cmd_start() {
 	run_psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION dbx_oauth CASCADE" \
 		-f "$REPO_ROOT/rest/setup.sql" >/dev/null
 
-	admin_port=$(free_port)
-	start_postgrest "$admin_port"
 	http_port=$(free_port)
-	start_nginx "$http_port"
+	admin_port=$(free_port)
+	start_rest "$http_port" "$admin_port"
 
 	(umask 077 && cat >"$STACK_DIR/env") <<EOF
 export DBX_STACK_DIR='$STACK_DIR'

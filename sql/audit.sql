@@ -28,6 +28,12 @@ SELECT action, outcome, actor, session_user_name = current_user AS by_this_sessi
        jwt_subject, tenant_id, connection_name, detail
   FROM dbx_oauth.audit_log WHERE tenant_id = 'auditTenant' ORDER BY id;
 
+-- An every-tenant grant is recorded with tenant '*'.
+SELECT dbx_oauth.dbx_grant_tenant('regress_writer', '*');
+SELECT dbx_oauth.dbx_revoke_tenant('regress_writer', '*');
+SELECT action, outcome, tenant_id, connection_name, detail
+  FROM dbx_oauth.audit_log WHERE tenant_id = '*' AND detail = 'regress_writer' ORDER BY id;
+
 -- No secret in it.
 SELECT count(*) AS lines_with_a_secret FROM dbx_oauth.audit_log l WHERE l::text LIKE '%audit-secret%';
 

@@ -67,11 +67,14 @@ CREATE TABLE dbx_oauth.database_configs (
     stored_at            timestamptz,
     stored_by            name,
     store_count          integer NOT NULL DEFAULT 0,  -- credentials stored so far
-    UNIQUE (tenant_id, connection_name),
-    CHECK (num_nulls(client_id, client_secret_sealed, key_version, stored_at, stored_by) IN (0, 5))
+    UNIQUE (tenant_id, connection_name)
 );
+-- The five credential columns are set together, by one UPDATE of the
+-- extension's (storage.c), or none is.  No CHECK says so: PostgreSQL parses
+-- and plans a table's CHECK constraints again for every statement, a
+-- seventh of a store's time, and nobody else can write the table.
 
--- Which roles may act for which tenants ('*': every tenant); see README, "Privileges".
+-- Which roles may act for which tenants ('*': every tenant); see README, "Security model".
 CREATE TABLE dbx_oauth.tenant_grants (
     grantee    regrole NOT NULL,
     tenant_id  text NOT NULL,
@@ -211,7 +214,7 @@ LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_create_config_with_credential
 CREATE FUNCTION dbx_api.test_connection(bytea) RETURNS json
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'dbx_api_test_connection';
 
--- Privileges: PUBLIC gets nothing; see README, "Privileges".
+-- Privileges: PUBLIC gets nothing; see README, "Security model".
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA dbx_oauth, dbx_api FROM PUBLIC;
 REVOKE ALL ON ALL PROCEDURES IN SCHEMA dbx_oauth FROM PUBLIC;
@@ -234,6 +237,10 @@ GRANT EXECUTE ON FUNCTION
     dbx_oauth.dbx_error_envelope(text)
   TO dbx_oauth_writer, dbx_oauth_admin;
 GRANT SELECT ON dbx_oauth.error_catalog TO dbx_oauth_writer, dbx_oauth_admin;
+-- Token users read the catalog too: their errors are in it.
+GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_error_catalog(), dbx_oauth.dbx_error_envelope(text)
+  TO dbx_oauth_token_user;
+GRANT SELECT ON dbx_oauth.error_catalog TO dbx_oauth_token_user;
 
 GRANT EXECUTE ON PROCEDURE dbx_oauth.dbx_reencrypt_credentials() TO dbx_oauth_admin;
 GRANT EXECUTE ON FUNCTION dbx_oauth.dbx_check_credentials(), dbx_oauth.dbx_credential_max_age(),

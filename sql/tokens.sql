@@ -57,6 +57,22 @@ SELECT connection_name, status FROM dbx_oauth.database_configs WHERE tenant_id =
 -- An unknown connection is an error, not a test result.
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_test_connection('tokTenant', 'no-such')$$);
 
+-- Every failed token request is in the audit trail with its code (written by
+-- the audit writer, outside the transaction that failed: one per failure
+-- above, those of the connection tests included), and so is every test.
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        EXIT WHEN (SELECT count(*) FROM dbx_oauth.audit_log
+                    WHERE tenant_id = 'tokTenant' AND action = 'token_request_failed') >= 10;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
+SELECT action, outcome, connection_name, detail, count(*)
+  FROM dbx_oauth.audit_log WHERE tenant_id = 'tokTenant' AND action IN ('token_request_failed', 'connection_tested')
+ GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+
 -- Who may: token users get tokens; writers test connections but get no token.
 CREATE ROLE regress_token_user IN ROLE dbx_oauth_token_user;
 SELECT dbx_oauth.dbx_grant_tenant(r, 'tokTenant')

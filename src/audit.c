@@ -129,12 +129,19 @@ make_event(AuditEvent *event, Oid actor, const char *action, const char *outcome
 }
 
 void
-audit_success(const char *action, const char *tenant, const char *connection, const char *detail)
+audit_outcome(const char *action, const char *outcome, const char *tenant, const char *connection,
+			  const char *detail)
 {
 	AuditEvent	event;
 
-	make_event(&event, storage_caller(), action, "ok", tenant, connection, detail);
+	make_event(&event, storage_caller(), action, outcome, tenant, connection, detail);
 	storage_audit(&event);
+}
+
+void
+audit_success(const char *action, const char *tenant, const char *connection, const char *detail)
+{
+	audit_outcome(action, "ok", tenant, connection, detail);
 }
 
 /* The queue of database, claimed if need be (lock held exclusively), or NULL. */

@@ -29,6 +29,10 @@ typedef struct AuditEvent
 extern void audit_success(const char *action, const char *tenant, const char *connection,
 						  const char *detail);
 
+/* The same with another outcome: "failed" for an attempt whose answer commits. */
+extern void audit_outcome(const char *action, const char *outcome, const char *tenant,
+						  const char *connection, const char *detail);
+
 /*
  * Record a failure (an access denial, a failed token request) that the
  * transaction will roll back: a background worker writes it, outside the

@@ -198,8 +198,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	storage_open(&scope);
 	changed = grant ? storage_grant_tenant(role, tenant) : storage_revoke_tenant(role, tenant);
 	if (changed)
-		audit_success(grant ? "tenant_granted" : "tenant_revoked",
-					  strcmp(tenant, ALL_TENANTS) == 0 ? NULL : tenant, NULL,
+		audit_success(grant ? "tenant_granted" : "tenant_revoked", tenant, NULL,
 					  GetUserNameFromId(role, false));
 	storage_close(&scope);
 	return changed;

@@ -65,27 +65,30 @@ open_secret(const ConnectionName *name, const ConnectionRow *row)
 /*
  * TokenMinter: request a token with the connection's stored credentials, as
  * last committed, whatever the transaction's snapshot: a token minted with
- * credentials this transaction changed is for this caller only.
+ * credentials this transaction changed is for this caller only.  A failure
+ * (no such connection, no credentials, a secret that does not open, what
+ * Databricks answers) is audited once, by the minter.
  */
 static void
 mint_with_stored_credentials(void *arg, AccessToken *token, bool *shareable)
 {
 	ConnectionName *name = arg;
-	ConnectionRow *row = load_connection(name, true);
-	bytea	   *secret;
-	TokenRequest request;
+	bytea	   *volatile secret = NULL;
 
-	*shareable = !row->changed_here;
-	if (row->client_id == NULL)
-		dbx_raise(DBX_ERR_CREDENTIALS_NOT_STORED, name->connection, name->tenant);
-	secret = open_secret(name, row);
-	request.tenant = name->tenant;
-	request.connection = name->connection;
-	request.workspace_url = row->workspace_url;
-	request.client_id = row->client_id;
-	request.client_secret = secret;
 	PG_TRY();
 	{
+		ConnectionRow *row = load_connection(name, true);
+		TokenRequest request;
+
+		*shareable = !row->changed_here;
+		if (row->client_id == NULL)
+			dbx_raise(DBX_ERR_CREDENTIALS_NOT_STORED, name->connection, name->tenant);
+		secret = open_secret(name, row);
+		request.tenant = name->tenant;
+		request.connection = name->connection;
+		request.workspace_url = row->workspace_url;
+		request.client_id = row->client_id;
+		request.client_secret = secret;
 		databricks_request_token(&request, token);
 	}
 	PG_CATCH();
@@ -93,7 +96,8 @@ mint_with_stored_credentials(void *arg, AccessToken *token, bool *shareable)
 		ErrorData  *error;
 		MemoryContext context = MemoryContextSwitchTo(ErrorContext);
 
-		explicit_bzero(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
+		if (secret != NULL)
+			explicit_bzero(VARDATA_ANY(secret), VARSIZE_ANY_EXHDR(secret));
 		error = CopyErrorData();
 		MemoryContextSwitchTo(context);
 		audit_failure("token_request_failed", name->tenant, name->connection,
@@ -174,6 +178,8 @@ connection_test_body(const char *tenant, const char *connection)
 {
 	ConnectionTest test = {{tenant, connection}};
 	ErrorData  *error;
+	const char *detail = NULL;	/* for the audit trail: a catalog code, or what was found */
+	StorageScope scope;
 	StringInfoData out;
 	bool		first = true;
 
@@ -190,12 +196,18 @@ connection_test_body(const char *tenant, const char *connection)
 		 * What the test found is an answer; anything else (a cancel, the
 		 * config deleted meanwhile) is an error.
 		 */
-		if (strncmp(error->message, "Code: ", 6) != 0 ||
-			strcmp(dbx_error_label(error->message, error->sqlerrcode),
-				   "DS_CONNECTION_NOT_FOUND") == 0)
+		detail = dbx_error_label(error->message, error->sqlerrcode);
+		if (strncmp(error->message, "Code: ", 6) != 0 || strcmp(detail, "DS_CONNECTION_NOT_FOUND") == 0)
 			ReThrowError(error);
-		test.problem = pstrdup(catalog_text(error->message));
+		test.problem = error->hint ? psprintf("%s %s", catalog_text(error->message), error->hint)
+			: pstrdup(catalog_text(error->message));
 	}
+	else if (test.problem != NULL)
+		detail = test.problem;	/* what the warehouse check found */
+	storage_open(&scope);
+	audit_outcome("connection_tested", test.problem ? "failed" : "ok", tenant, connection,
+				  detail);
+	storage_close(&scope);
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"status\": \"success\", \"data\": {");

@@ -336,6 +336,7 @@ def test_privileges():
 def test_connection_test():
     """The connection test mints a fresh token, checks the warehouse, and makes the config ACTIVE."""
     standin("/control/reset", {})
+    audited_before = sql("SELECT coalesce(max(id), 0) FROM dbx_oauth.audit_log")[0]
     create_connection("c1")
     store()
     expect_token("a cached token", get_token())
@@ -356,10 +357,15 @@ def test_connection_test():
     check("a warehouse the service principal may not use", out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: the service principal may not use SQL warehouse locked; it needs the CAN USE permission"}}', out)
     store("c3", secret="revoked-secret")
     out, _, _ = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c3')")
-    check("bad credentials: store them again", out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: OAuth authentication failed. Databricks rejected the client ID and secret of connection c3 of tenant ' + TENANT + ': they are invalid or expired."}}', out)
+    check("bad credentials: store them again", out == '{"status": "success", "data": {"connected": false, "databaseType": "DATABRICKS", "message": "Connection failed: OAuth authentication failed. Databricks rejected the client ID and secret of connection c3 of tenant ' + TENANT + ': they are invalid or expired. Store valid credentials of the service principal again."}}', out)
     check("failures leave the config PENDING", sql("SELECT status FROM dbx_oauth.database_configs WHERE connection_name = 'c3'")[0] == "PENDING")
     expect_error("an unknown connection is an error, not a test result", sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'nope')"),
                  "42704", message("DS_CONNECTION_NOT_FOUND", ["nope", TENANT], f"Connection not found. No connection named nope exists for tenant {TENANT}."))
+    out = sql("SELECT string_agg(concat_ws(' ', connection_name, outcome, detail), ', ' ORDER BY id) FROM dbx_oauth.audit_log"
+              f" WHERE id > {audited_before} AND action = 'connection_tested'")[0]
+    check("every test is in the audit trail", out == "c1 ok, c2 failed SQL warehouse no-such-warehouse does not exist in the workspace, "
+          "c3 failed the service principal may not use SQL warehouse locked; it needs the CAN USE permission, "
+          "c3 failed DS_DATABRICKS_OAUTH_AUTHENTICATION_FAILED", out)
 
     # Deleted after the test's snapshot was taken, before its token request.
     create_connection("gone")
@@ -601,7 +607,7 @@ def test_mint_failures_and_cancels():
     token = expect_token("a cached token", get_token())
     standin("/control/script", {"token": [{"status": 400, "body": {"error": "invalid_request"}}]})
     out = sql(f"SELECT dbx_oauth.dbx_test_connection('{TENANT}', 'c1')->'data'->>'message'")[0]
-    check("a connection test whose mint fails", out == "Connection failed: Databricks refused the token request. The token endpoint answered HTTP 400.", out)
+    check("a connection test whose mint fails", out == "Connection failed: Databricks refused the token request. The token endpoint answered HTTP 400. The server log has Databricks' error.", out)
     expect_token("leaves the cached token in use", get_token(), same_as=token)
 
     store()
