@@ -23,14 +23,14 @@ SELECT count(*) AS configs_mentioning_not_kept
   FROM dbx_oauth.database_configs WHERE databricks_config::text LIKE '%not-kept%';
 
 -- Scalars convert as the vendor's JSON binding converts them: numbers written
--- as 300.0, 5e0 or "10" are whole numbers, "TRUE" a boolean, a number where
+-- as 300.0, 50e-1 or "10" are whole numbers, "TRUE" a boolean, a number where
 -- a string belongs its text.  They are stored normalized.
 SELECT dbx_oauth.dbx_create_database_config('ce5627DYnQ6abcD', '{"connection_name": "numbers",
   "database_type": "DATABRICKS", "databricks_config": {
     "workspace": {"workspace_url": "https://dbc-1.cloud.databricks.com", "workspace_id": 1234567890123456},
     "sql_warehouse": {"warehouse_id": 42, "auto_stop": "TRUE", "auto_stop_minutes": "10"},
     "share_info": {"shared_catalog_name": "cat"},
-    "connection_properties": {"query_timeout": 300.0, "max_pool_size": 5e0},
+    "connection_properties": {"query_timeout": 300.0, "max_pool_size": 50e-1},
     "auth_type": "OAUTH_M2M"}}')->'result'->'databricks_config';
 SELECT dbx_oauth.dbx_delete_database_config('ce5627DYnQ6abcD', 'numbers')->>'successful';
 
@@ -127,7 +127,16 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (59, 'ce5627DYnQ6abcD', test_helpers.config_with('{padding}', (repeat('[', 65) || repeat(']', 65))::jsonb)),
     (60, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop}', '"yes"')),
     (61, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://169.254.169.254"')),
-    (62, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://localhost:5432/"'))
+    (62, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,workspace,workspace_url}', '"https://localhost:5432/"')),
+    -- Whole numbers are read exactly, in decimal only.
+    (63, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"0x10"')),
+    (64, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '1e-400')),
+    (65, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '5.0000000000000001')),
+    (66, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '2147483647.0000001')),
+    (67, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"  5"')),
+    (68, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"5."')),
+    (69, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"+5"')),
+    (70, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '21474836480e-1'))
   ) AS cases(n, tenant, body)
  ORDER BY n;
 

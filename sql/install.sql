@@ -42,5 +42,17 @@ SELECT dbx_oauth.dbx_store_oauth_credentials('t1', 'c1', 'id', E'\u00a0');
 SELECT dbx_oauth.dbx_store_oauth_credentials('t1', 'c1', E'id\u0085', 'secret');
 SELECT dbx_oauth.dbx_store_oauth_credentials('t1', 'c1', 'idé', 'secrét')->'data'->>'status';
 SELECT connection_name, key_version, status FROM dbx_oauth.dbx_check_credentials();
+-- JSON escapes become LATIN1 characters; one LATIN1 has no equivalent for is
+-- a catalog error, and nothing is written.
+SELECT dbx_oauth.dbx_create_database_config('t1', '{"connection_name": "c2", "database_type": "DATABRICKS",
+  "databricks_config": {"workspace": {"workspace_url": "https://dbc-1.cloud.databricks.com"},
+  "sql_warehouse": {"warehouse_id": "w\u00e9"}, "share_info": {"shared_catalog_name": "s"},
+  "auth_type": "OAUTH_M2M"}}')->'result'->'databricks_config'->'sql_warehouse'->>'warehouse_id' = E'w\u00e9'
+  AS escape_converted;
+SELECT dbx_oauth.dbx_create_database_config('t1', '{"connection_name": "c3", "database_type": "DATABRICKS",
+  "databricks_config": {"workspace": {"workspace_url": "https://dbc-1.cloud.databricks.com"},
+  "sql_warehouse": {"warehouse_id": "w\u20ac"}, "share_info": {"shared_catalog_name": "s"},
+  "auth_type": "OAUTH_M2M"}}');
+SELECT string_agg(connection_name, ', ' ORDER BY connection_name) AS configs FROM dbx_oauth.database_configs;
 \c contrib_regression
 DROP DATABASE regress_dbx_latin1;

@@ -21,6 +21,9 @@ SELECT dbx_oauth.dbx_grant_tenant('regress_team_b', 'tenantB');
 SELECT grantee, tenant_id, granted_by FROM dbx_oauth.tenant_grants ORDER BY 1::text, 2;
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_grant_tenant('regress_writer_a', 'bad tenant')$$);
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_grant_tenant('no_such_role', 'tenantA')$$);
+SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_grant_tenant(0, 'tenantA')$$);
+SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_revoke_tenant(NULL, 'tenantA')$$);
+SELECT count(*) AS grants_of_no_role FROM dbx_oauth.tenant_grants WHERE grantee = 0;
 
 -- Every operation, by each role, on each tenant.
 CREATE FUNCTION pg_temp.operations(tenant text) RETURNS TABLE (operation text, query text)

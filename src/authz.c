@@ -13,6 +13,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "api.h"
 #include "audit.h"
@@ -176,12 +177,15 @@ grant_tenant_arg(FunctionCallInfo fcinfo, int n)
 	return tenant;
 }
 
-/* A role argument; NULL is refused. */
+/* A role argument; NULL and a role that does not exist are refused. */
 static Oid
 role_arg(FunctionCallInfo fcinfo, int n)
 {
 	if (PG_ARGISNULL(n))
 		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("role must not be null"));
+	if (!SearchSysCacheExists1(AUTHOID, PG_GETARG_DATUM(n)))
+		ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("role with OID %u does not exist", PG_GETARG_OID(n)));
 	return PG_GETARG_OID(n);
 }
 

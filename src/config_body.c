@@ -13,7 +13,6 @@
 #include "postgres.h"
 
 #include <limits.h>
-#include <math.h>
 
 #include "lib/stringinfo.h"
 #include "utils/json.h"
@@ -121,16 +120,61 @@ static const FieldSpec body_fields[] = {
 
 
 /*
- * Whether a JSON number literal is a whole number from 0 to INT_MAX; 10,
- * 10.0 and 1e1 all are, as JSON clients may write any of them.
+ * Whether literal is a decimal number (JSON's number syntax without a sign,
+ * leading zeros allowed) whose value is a whole number from 0 to INT_MAX:
+ * 10, 10.0, 1e1 and 100e-1 all are, as JSON clients may write any of them.
+ * Exact, digit by digit: 5.0000000000000001 is not, whatever a double makes
+ * of it.
  */
 static bool
 parse_count(const char *literal, int *count)
 {
-	char	   *end;
-	double		value = strtod(literal, &end);
+	const char *p = literal;
+	char	   *digits = palloc(strlen(literal) + 1);	/* integer and fraction digits */
+	int			ndigits = 0;
+	int			exponent = 0;	/* value = digits * 10^exponent */
+	int64		value = 0;
 
-	if (*end != '\0' || !isfinite(value) || value != floor(value) || value < 0 || value > INT_MAX)
+	while (isdigit((unsigned char) *p))
+		digits[ndigits++] = *p++;
+	if (ndigits == 0)
+		return false;
+	if (*p == '.')
+	{
+		if (!isdigit((unsigned char) *++p))
+			return false;
+		for (; isdigit((unsigned char) *p); p++, exponent--)
+			digits[ndigits++] = *p;
+	}
+	if (*p == 'e' || *p == 'E')
+	{
+		int			sign = (*++p == '-') ? -1 : 1;
+		int			e = 0;
+
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char) *p))
+			return false;
+		for (; isdigit((unsigned char) *p); p++)
+			e = Min(e * 10 + (*p - '0'), 1000000);
+		exponent += sign * e;
+	}
+	if (*p != '\0')
+		return false;
+
+	/* Leading zeros say nothing; trailing zeros move into the exponent. */
+	while (ndigits > 0 && digits[ndigits - 1] == '0')
+		ndigits--, exponent++;
+	p = digits;
+	while (ndigits > 0 && *p == '0')
+		p++, ndigits--;
+	if (ndigits == 0)
+		exponent = 0;			/* zero, however written */
+	if (exponent < 0 || ndigits + exponent > 10)
+		return false;
+	for (int i = 0; i < ndigits + exponent; i++)
+		value = value * 10 + (i < ndigits ? p[i] - '0' : 0);
+	if (value > INT_MAX)
 		return false;
 	*count = (int) value;
 	return true;

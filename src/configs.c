@@ -238,7 +238,7 @@ dbx_create_database_config(PG_FUNCTION_ARGS)
 	{
 		text	   *json = PG_GETARG_TEXT_PP(1);
 
-		body = json_parse_document(VARDATA_ANY(json), VARSIZE_ANY_EXHDR(json));
+		body = json_parse_document(VARDATA_ANY(json), VARSIZE_ANY_EXHDR(json), false);
 	}
 	return json_result(config_create(tenant, body));
 }

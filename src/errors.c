@@ -5,6 +5,7 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -90,6 +91,11 @@ static const DbxErrorEntry catalog[DBX_ERROR_COUNT] = {
 		"DS_JSON_DUPLICATE_KEY", ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE, 400, false, {NULL},
 		"Duplicate JSON key. A key appears more than once in the same JSON object.",
 		NULL
+	},
+	[DBX_ERR_CHARACTER_NOT_SUPPORTED] = {
+		"DS_CHARACTER_NOT_SUPPORTED", ERRCODE_UNTRANSLATABLE_CHARACTER, 400, false, {NULL},
+		"Character not supported. The request contains a character that the database's encoding cannot store.",
+		"Keep dbx_oauth in a UTF8 database to store any character."
 	},
 	[DBX_ERR_FIELD_REQUIRED] = {
 		"DS_FIELD_REQUIRED", ERRCODE_INVALID_PARAMETER_VALUE, 400, false, {"field"},
@@ -451,6 +457,7 @@ Datum
 dbx_error_envelope(PG_FUNCTION_ARGS)
 {
 	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			shown = pg_mbcliplen(code, strlen(code), 64);	/* of a code not in the catalog */
 
 	for (int id = 0; id < DBX_ERROR_COUNT; id++)
 	{
@@ -462,7 +469,8 @@ dbx_error_envelope(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text(envelope(format_message(&catalog[id], NULL))));
 	}
 	ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
-			errmsg("error code %s is not in the catalog", code));
+			errmsg("error code %.*s%s is not in the catalog", shown, code,
+				   code[shown] ? "..." : ""));
 	PG_RETURN_NULL();
 }
 

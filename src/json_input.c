@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
@@ -14,6 +15,7 @@
 
 #include "errors.h"
 #include "json_input.h"
+#include "subxact.h"
 
 typedef struct TreeBuilder
 {
@@ -192,14 +194,90 @@ too_deep(const char *json, int len, int max_depth)
 	return false;
 }
 
-/* Parse json into a tree; returns DBX_ERROR_COUNT, or the catalog error that applies. */
+/*
+ * A copy of json (UTF-8) in the database encoding, in a buffer of its own
+ * (*len updated), or NULL when a character has no equivalent there.
+ */
+static char *
+utf8_to_database(const char *json, int *len)
+{
+	int			database = GetDatabaseEncoding();
+	Oid			proc;
+	Size		size;
+	char	   *copy;
+
+	if (database == PG_UTF8 || database == PG_SQL_ASCII)
+		return pnstrdup(json, *len);
+	proc = FindDefaultConversionProc(PG_UTF8, database);
+	size = (Size) *len * MAX_CONVERSION_GROWTH + 1;
+	copy = palloc(size);
+	if (!OidIsValid(proc) ||
+		pg_do_encoding_conversion_buf(proc, PG_UTF8, database, (unsigned char *) json, *len,
+									  (unsigned char *) copy, size, true) < *len)
+	{
+		explicit_bzero(copy, size);
+		pfree(copy);
+		return NULL;
+	}
+	*len = strlen(copy);
+	return copy;
+}
+
+/* One run of PostgreSQL's JSON parser. */
+typedef struct ParseRun
+{
+	JsonLexContext *lex;
+	JsonSemAction *actions;
+	JsonParseErrorType result;
+} ParseRun;
+
+static void
+run_parser(void *arg)
+{
+	ParseRun   *run = arg;
+
+	run->result = pg_parse_json(run->lex, run->actions);
+}
+
+/*
+ * Run the parser.  Outside UTF-8 databases its \u escapes are converted to
+ * the database encoding, which raises an error for a character with no
+ * equivalent there: then the parser runs in a subtransaction, and such an
+ * error becomes DS_CHARACTER_NOT_SUPPORTED (it is not logged: it quotes the
+ * character).  Returns DBX_ERROR_COUNT, or the catalog error that applies.
+ */
 static DbxErrorId
-parse_tree(const char *json, int len, int max_bytes, JsonNode **root)
+parse_with_escapes(const char *json, int len, ParseRun *run)
+{
+	ErrorData  *error;
+
+	if (GetDatabaseEncoding() == PG_UTF8 || memchr(json, '\\', len) == NULL)
+	{
+		run_parser(run);
+		return DBX_ERROR_COUNT;
+	}
+	error = run_in_subtransaction(run_parser, run);
+	if (error == NULL)
+		return DBX_ERROR_COUNT;
+	if (error->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
+		error->sqlerrcode != ERRCODE_FEATURE_NOT_SUPPORTED)
+		ReThrowError(error);
+	FreeErrorData(error);
+	return DBX_ERR_CHARACTER_NOT_SUPPORTED;
+}
+
+/*
+ * Parse json (UTF-8 when utf8, else in the database encoding) into a tree in
+ * the database encoding; returns DBX_ERROR_COUNT, or the catalog error that
+ * applies.
+ */
+static DbxErrorId
+parse_tree(const char *json, int len, bool utf8, int max_bytes, JsonNode **root)
 {
 	TreeBuilder builder = {0};
 	JsonSemAction actions = {0};
-	JsonLexContext *lex;
-	JsonParseErrorType result;
+	ParseRun	run = {NULL, &actions, JSON_SUCCESS};
+	DbxErrorId	error;
 	char	   *copy;
 
 	/* Bounds the tree's memory: a body is small, and its tree is larger still. */
@@ -207,6 +285,11 @@ parse_tree(const char *json, int len, int max_bytes, JsonNode **root)
 		return DBX_ERR_REQUEST_TOO_LARGE;
 	if (too_deep(json, len, DBX_JSON_MAX_DEPTH))
 		return DBX_ERR_INVALID_REQUEST_BODY;
+	if (utf8 && !pg_verify_mbstr(PG_UTF8, json, len, true))
+		return DBX_ERR_INVALID_REQUEST_BODY;
+	copy = utf8 ? utf8_to_database(json, &len) : pnstrdup(json, len);
+	if (copy == NULL)
+		return DBX_ERR_CHARACTER_NOT_SUPPORTED;
 	actions.semstate = &builder;
 	actions.object_start = on_object_start;
 	actions.object_end = on_object_end;
@@ -215,15 +298,16 @@ parse_tree(const char *json, int len, int max_bytes, JsonNode **root)
 	actions.object_field_start = on_field_start;
 	actions.scalar = on_scalar;
 
-	copy = pnstrdup(json, len);
-	lex = makeJsonLexContextCstringLen(copy, len, GetDatabaseEncoding(), true);
-	result = pg_parse_json(lex, &actions);
+	run.lex = makeJsonLexContextCstringLen(copy, len, GetDatabaseEncoding(), true);
+	error = parse_with_escapes(copy, len, &run);
 	/* The input and the lexer's buffer may hold a secret. */
 	explicit_bzero(copy, len);
-	if (lex->strval != NULL)
-		explicit_bzero(lex->strval->data, lex->strval->maxlen);
+	if (run.lex->strval != NULL)
+		explicit_bzero(run.lex->strval->data, run.lex->strval->maxlen);
+	if (error != DBX_ERROR_COUNT)
+		return error;
 	/* The parser's own message could quote the input: it is never used. */
-	if (result != JSON_SUCCESS)
+	if (run.result != JSON_SUCCESS)
 		return DBX_ERR_INVALID_REQUEST_BODY;
 	if (builder.duplicate_key)
 		return DBX_ERR_JSON_DUPLICATE_KEY;
@@ -232,10 +316,10 @@ parse_tree(const char *json, int len, int max_bytes, JsonNode **root)
 }
 
 JsonNode *
-json_parse_document(const char *json, int len)
+json_parse_document(const char *json, int len, bool utf8)
 {
 	JsonNode   *root = NULL;
-	DbxErrorId	error = parse_tree(json, len, DBX_JSON_MAX_BYTES, &root);
+	DbxErrorId	error = parse_tree(json, len, utf8, DBX_JSON_MAX_BYTES, &root);
 
 	if (error != DBX_ERROR_COUNT)
 		dbx_raise(error);
@@ -247,7 +331,7 @@ json_try_parse(const char *json, int len)
 {
 	JsonNode   *root = NULL;
 
-	return parse_tree(json, len, DBX_JSON_MAX_OTHER_BYTES, &root) == DBX_ERROR_COUNT ? root : NULL;
+	return parse_tree(json, len, false, DBX_JSON_MAX_OTHER_BYTES, &root) == DBX_ERROR_COUNT ? root : NULL;
 }
 
 JsonNode *

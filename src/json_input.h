@@ -33,15 +33,18 @@ typedef struct JsonNode
 #define DBX_JSON_MAX_DEPTH 64
 
 /*
- * Parse a JSON document.  Invalid JSON raises DS_INVALID_REQUEST_BODY; a key
- * repeated within one object raises DS_JSON_DUPLICATE_KEY; a document over
- * DBX_JSON_MAX_BYTES raises DS_REQUEST_TOO_LARGE.
+ * Parse a JSON document, in UTF-8 (a request body) when utf8, else in the
+ * database encoding (a SQL argument); the tree's text is in the database
+ * encoding.  Invalid JSON (or invalid UTF-8) raises DS_INVALID_REQUEST_BODY;
+ * a key repeated within one object raises DS_JSON_DUPLICATE_KEY; a document
+ * over DBX_JSON_MAX_BYTES raises DS_REQUEST_TOO_LARGE; a character the
+ * database encoding has no equivalent for raises DS_CHARACTER_NOT_SUPPORTED.
  */
-extern JsonNode *json_parse_document(const char *json, int len);
+extern JsonNode *json_parse_document(const char *json, int len, bool utf8);
 
 /*
- * The same for documents that are not request bodies (up to
- * DBX_JSON_MAX_OTHER_BYTES): NULL instead of an error.
+ * The same for documents in the database encoding that are not request
+ * bodies (up to DBX_JSON_MAX_OTHER_BYTES): NULL instead of an error.
  */
 extern JsonNode *json_try_parse(const char *json, int len);
 

@@ -167,7 +167,7 @@ check_session(void)
 		dbx_raise(DBX_ERR_FORBIDDEN);
 }
 
-/* The request body as a JSON tree; it must be valid UTF-8 JSON. */
+/* The request body as a JSON tree; it must be UTF-8 JSON (RFC 8259). */
 static JsonNode *
 parse_body(const bytea *body)
 {
@@ -180,9 +180,9 @@ parse_body(const bytea *body)
 		data += 3;
 		len -= 3;
 	}
-	if (len == 0 || !pg_verifymbstr(data, len, true))
+	if (len == 0)
 		dbx_raise(DBX_ERR_INVALID_REQUEST_BODY);
-	return json_parse_document(data, len);
+	return json_parse_document(data, len, true);
 }
 
 /* Set a response setting of PostgREST for this transaction. */

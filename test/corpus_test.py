@@ -7,6 +7,7 @@ and no successful action joined the audit trail.
 
 Runs against the stack of test/http.sh."""
 import json
+import os
 import subprocess
 
 from http_test import CONFIGS, TENANT, TEXTS, WRITER, credentials_path, envelope, request, token
@@ -20,6 +21,7 @@ TEXTS.update({
     "DS_DATABASE_TYPE_UNSUPPORTED": "Unsupported database type. The database_type field must be DATABRICKS.",
     "DS_AUTH_TYPE_UNSUPPORTED": "Unsupported authentication type. The auth_type field must be OAUTH_M2M; personal access tokens are not supported.",
     "DS_DATABRICKS_HOST_NOT_ALLOWED": "Databricks host not allowed. The workspace host {0} is not one that dbx_oauth.token_allowed_hosts lets tokens be requested from.",
+    "DS_CHARACTER_NOT_SUPPORTED": "Character not supported. The request contains a character that the database's encoding cannot store.",
 })
 SQLSTATES = {
     "DS_TENANT_ID_REQUIRED": "22023", "DS_TENANT_ID_INVALID": "22023", "DS_CONNECTION_NAME_REQUIRED": "22023",
@@ -268,6 +270,62 @@ def http_config_cases():
     expect_http("delete: unknown connection", "DELETE", f"{CONFIGS}/nobody", None, 404, "DS_CONNECTION_NOT_FOUND", "nobody", TENANT)
 
 
+LATIN1_DB = "corpus_latin1"
+UTF8_CLIENT = dict(os.environ, PGCLIENTENCODING="UTF8")
+
+
+def latin1_psql(script, user=None):
+    done = subprocess.run(["psql", "-X", "-At", "-q", "-d", LATIN1_DB] + (["-U", user] if user else []),
+                          input=script, capture_output=True, text=True, env=UTF8_CLIENT)
+    return done.stdout.strip()
+
+
+def latin1_call(function, body, connection=None):
+    """A REST function called as PostgREST calls it, for tenant t1, with body as UTF-8."""
+    headers = {"x-dbx-tenant": "t1", **({"x-dbx-connection": connection} if connection else {})}
+    claims = {"role": "dbx_oauth_api", "tenants": ["t1"], "exp": 9999999999}
+    data = body.encode()
+    return latin1_psql(f"""BEGIN; SET LOCAL ROLE dbx_oauth_api;
+        SELECT set_config('request.jwt.claims', '{json.dumps(claims)}', true),
+               set_config('request.headers', '{json.dumps(headers)}', true) \\g /dev/null
+        SELECT dbx_api.{function}(decode('{data.hex()}', 'hex'));
+        COMMIT;""", user="dbx_authenticator")
+
+
+def encoding_cases():
+    """A LATIN1 database: REST bodies are UTF-8 and stored in LATIN1, JSON
+    escapes included; a character LATIN1 has no equivalent for is
+    DS_CHARACTER_NOT_SUPPORTED, and nothing is written."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    psql(f"""DROP DATABASE IF EXISTS {LATIN1_DB} WITH (FORCE);
+        CREATE DATABASE {LATIN1_DB} ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C';""")
+    latin1_psql(f"""SET client_min_messages = warning;
+        CREATE EXTENSION dbx_oauth CASCADE;
+        \\i {root}/rest/setup.sql""")
+    created = latin1_call("create_config", config("c1").replace("abc123def456", "w\u00fc")
+                          .replace("reltio_interactions", "caf\\u00e9"))
+    check("LATIN1: a config with UTF-8 and an escape", json.loads(created or "{}").get("successful") is True, created)
+    stored = latin1_call("store_credentials", '{"clientId": "id-\u00e9", "clientSecret": "s\\u00e9cret"}', "c1")
+    check("LATIN1: credentials with non-ASCII characters", json.loads(stored or "{}").get("status") == "success", stored)
+    values = latin1_psql("""SELECT convert_to(warehouse_id, 'UTF8'),
+        convert_to(databricks_config->'share_info'->>'shared_catalog_name', 'UTF8'), convert_to(client_id, 'UTF8')
+        FROM dbx_oauth.database_configs""")
+    check("LATIN1: stored as the characters sent", values == "\\x77c3bc|\\x636166c3a9|\\x69642dc3a9", values)
+    check("LATIN1: the secret opens", latin1_psql("SELECT status FROM dbx_oauth.dbx_check_credentials()") == "ok")
+
+    before = latin1_psql(STATE + ";")
+    for name, body, connection in [
+            ("a euro sign", config("c2").replace("abc123def456", "w\u20ac"), None),
+            ("an escaped euro sign", config("c2").replace("abc123def456", "w\\u20ac"), None),
+            ("a euro sign in an unknown field", config("c2").replace('"connection_name"', '"note": "\u20ac", "connection_name"'), None),
+            ("a secret with a euro sign", '{"clientId": "a", "clientSecret": "\u20ac"}', "c1"),
+            ("a secret with an escaped euro sign", '{"clientId": "a", "clientSecret": "\\u20ac"}', "c1")]:
+        got = latin1_call("store_credentials" if connection else "create_config", body, connection)
+        check(f"LATIN1: {name}", got == envelope("DS_CHARACTER_NOT_SUPPORTED") and latin1_psql(STATE + ";") == before,
+              f"\n    got {got[:300]}")
+    psql(f"DROP DATABASE {LATIN1_DB} WITH (FORCE);")
+
+
 def cleanup():
     psql(f"""SELECT dbx_oauth.dbx_revoke_tenant('corpus_writer', '{TENANT}');
         DROP ROLE corpus_writer;
@@ -275,4 +333,4 @@ def cleanup():
 
 
 if __name__ == "__main__":
-    run((setup, sql_store_cases, sql_config_cases, http_store_cases, http_config_cases, cleanup))
+    run((setup, sql_store_cases, sql_config_cases, http_store_cases, http_config_cases, encoding_cases, cleanup))
