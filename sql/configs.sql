@@ -136,7 +136,8 @@ SELECT n, test_helpers.error_of(format('SELECT dbx_oauth.dbx_create_database_con
     (67, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"  5"')),
     (68, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"5."')),
     (69, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"+5"')),
-    (70, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '21474836480e-1'))
+    (70, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '21474836480e-1')),
+    (71, 'ce5627DYnQ6abcD', test_helpers.config_with('{databricks_config,sql_warehouse,auto_stop_minutes}', '"-1"'))
   ) AS cases(n, tenant, body)
  ORDER BY n;
 

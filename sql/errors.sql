@@ -19,6 +19,7 @@ SELECT dbx_oauth.dbx_error_envelope('DS_ROUTE_NOT_FOUND');
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_error_envelope('DS_CONNECTION_NOT_FOUND')$$);
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_error_envelope('DS_NO_SUCH_CODE')$$);
 SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_error_envelope(repeat('X', 100000))$$);
+SELECT test_helpers.error_of($$SELECT dbx_oauth.dbx_error_envelope(E'\nDS_\x01X')$$);
 
 -- Codes raised that are not in the catalog (must be none).
 SELECT code FROM test_helpers.seen_codes

@@ -120,9 +120,9 @@ static const FieldSpec body_fields[] = {
 
 
 /*
- * Whether literal is a decimal number (JSON's number syntax without a sign,
- * leading zeros allowed) whose value is a whole number from 0 to INT_MAX:
- * 10, 10.0, 1e1 and 100e-1 all are, as JSON clients may write any of them.
+ * Whether literal is a decimal number (JSON's number syntax, leading zeros
+ * allowed) whose value is a whole number from 0 to INT_MAX: 10, 10.0, 1e1,
+ * 100e-1 and -0 all are, as JSON clients may write any of them.
  * Exact, digit by digit: 5.0000000000000001 is not, whatever a double makes
  * of it.
  */
@@ -134,7 +134,10 @@ parse_count(const char *literal, int *count)
 	int			ndigits = 0;
 	int			exponent = 0;	/* value = digits * 10^exponent */
 	int64		value = 0;
+	bool		negative = (*p == '-');
 
+	if (negative)
+		p++;
 	while (isdigit((unsigned char) *p))
 		digits[ndigits++] = *p++;
 	if (ndigits == 0)
@@ -170,6 +173,8 @@ parse_count(const char *literal, int *count)
 		p++, ndigits--;
 	if (ndigits == 0)
 		exponent = 0;			/* zero, however written */
+	else if (negative)
+		return false;
 	if (exponent < 0 || ndigits + exponent > 10)
 		return false;
 	for (int i = 0; i < ndigits + exponent; i++)

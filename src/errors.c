@@ -458,6 +458,7 @@ dbx_error_envelope(PG_FUNCTION_ARGS)
 {
 	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int			shown = pg_mbcliplen(code, strlen(code), 64);	/* of a code not in the catalog */
+	char	   *quoted = pnstrdup(code, shown);
 
 	for (int id = 0; id < DBX_ERROR_COUNT; id++)
 	{
@@ -468,9 +469,11 @@ dbx_error_envelope(PG_FUNCTION_ARGS)
 					errmsg("error code %s takes parameters", code));
 		PG_RETURN_TEXT_P(cstring_to_text(envelope(format_message(&catalog[id], NULL))));
 	}
+	for (char *c = quoted; *c != '\0'; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			*c = '?';
 	ereport(ERROR, errcode(ERRCODE_UNDEFINED_OBJECT),
-			errmsg("error code %.*s%s is not in the catalog", shown, code,
-				   code[shown] ? "..." : ""));
+			errmsg("error code %s%s is not in the catalog", quoted, code[shown] ? "..." : ""));
 	PG_RETURN_NULL();
 }
 
