@@ -457,8 +457,8 @@ Datum
 dbx_error_envelope(PG_FUNCTION_ARGS)
 {
 	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int			shown = pg_mbcliplen(code, strlen(code), 64);	/* of a code not in the catalog */
-	char	   *quoted = pnstrdup(code, shown);
+	int			shown;
+	char	   *quoted;
 
 	for (int id = 0; id < DBX_ERROR_COUNT; id++)
 	{
@@ -469,6 +469,9 @@ dbx_error_envelope(PG_FUNCTION_ARGS)
 					errmsg("error code %s takes parameters", code));
 		PG_RETURN_TEXT_P(cstring_to_text(envelope(format_message(&catalog[id], NULL))));
 	}
+	/* A code not in the catalog: at most 64 bytes of it, control characters as '?'. */
+	shown = pg_mbcliplen(code, strlen(code), 64);
+	quoted = pnstrdup(code, shown);
 	for (char *c = quoted; *c != '\0'; c++)
 		if ((unsigned char) *c < 0x20 || *c == 0x7f)
 			*c = '?';
